@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aitdr/aitdr/internal/config"
+	"github.com/aitdr/aitdr/schemas"
+)
+
+// TestRunEmbeddedDefault shows "aitdr run" on the embedded default brings up
+// Kafka with every pipeline topic, NATS with every stream, and a ready
+// health server, then stops cleanly when its context ends.
+func TestRunEmbeddedDefault(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.EmbeddedListen = "127.0.0.1:0"
+	cfg.NATS.EmbeddedListen = "127.0.0.1:0"
+	cfg.Telemetry.Listen = "127.0.0.1:0"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan endpoints, 1)
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- runPipeline(ctx, cfg, logger, func(e endpoints) { started <- e }) }()
+
+	var ep endpoints
+	select {
+	case ep = <-started:
+	case err := <-done:
+		t.Fatalf("run ended before it started: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not start within 30s")
+	}
+
+	var banner bytes.Buffer
+	ep.print(&banner)
+	for _, want := range []string{"Kafka (embedded)", ep.kafkaBrokers[0], schemas.TopicEvents, schemas.StreamAlerts, "/readyz"} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner does not mention %q:\n%s", want, banner.String())
+		}
+	}
+
+	resp, err := http.Get("http://" + ep.telemetryAddr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "kafka") || !strings.Contains(string(body), "nats") {
+		t.Fatalf("/readyz = %d %s, want 200 with the kafka and nats checks", resp.StatusCode, body)
+	}
+
+	kc, err := kgo.NewClient(kgo.SeedBrokers(ep.kafkaBrokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	topics, err := kadm.NewClient(kc).ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range cfg.Kafka.Topics.Layout().Specs() {
+		if !topics.Has(spec.Name) {
+			t.Errorf("topic %s was not provisioned", spec.Name)
+		}
+	}
+
+	nc, err := nats.Connect(ep.natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	for _, spec := range cfg.NATS.Streams().Specs() {
+		if _, err := js.Stream(ctx, spec.Name); err != nil {
+			t.Errorf("stream %s: %v", spec.Name, err)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after a clean stop", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop within 30s of cancellation")
+	}
+}
+
+// TestCommandsHelp shows every command documents itself.
+func TestCommandsHelp(t *testing.T) {
+	root := newRootCommand()
+	for _, c := range root.Commands() {
+		if c.Short == "" {
+			t.Errorf("command %q has no short help", c.Name())
+		}
+	}
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetArgs([]string{"config", "defaults"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"data_dir: data", "embedded_listen: 127.0.0.1:9092", "partitions: 6", "listen: 127.0.0.1:9464"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config defaults does not print %q:\n%s", want, out.String())
+		}
+	}
+	// What defaults prints is itself a valid configuration file.
+	path := filepath.Join(t.TempDir(), "aitdr.yaml")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(path, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatalf("printed defaults do not load: %v", err)
+	}
+}
