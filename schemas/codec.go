@@ -116,7 +116,9 @@ func EncodeEvent(contentType string, dst []byte, e *Event) ([]byte, error) {
 }
 
 // DecodeEvent decodes b, encoded as contentType says (the HeaderContentType
-// value; empty means MessagePack), into e, which it resets first. Fields the
+// value; empty means MessagePack), into e, which it resets first, reusing
+// the buffer of e.Raw.Data (so a caller must not keep e.Raw.Data across
+// decodes into the same Event). Fields the
 // build does not know are skipped and fields absent from b stay zero, so
 // older and newer writers of the same EventSchemaVersion interoperate. Times
 // decode in UTC whatever their offset in JSON. The decoded event holds no
@@ -131,9 +133,16 @@ func DecodeEvent(contentType string, b []byte, e *Event) error {
 	if err != nil {
 		return fmt.Errorf("decode event: %w", err)
 	}
+	// Keep the raw record's buffer: a stage decoding into one Event per
+	// worker then copies the record without allocating.
+	raw := e.Raw.Data[:0]
 	*e = Event{}
+	e.Raw.Data = raw
 	if err := decode(enc, b, e); err != nil {
 		return fmt.Errorf("decode event (%s): %w", enc, err)
+	}
+	if len(e.Raw.Data) == 0 {
+		e.Raw.Data = nil
 	}
 	if enc == encJSON {
 		e.Time = e.Time.UTC()
