@@ -57,6 +57,14 @@ const (
 	HeaderDLQOffset    = "aitdr-dlq-offset"
 	// HeaderDLQTime is when the record was rejected, RFC 3339 with nanoseconds.
 	HeaderDLQTime = "aitdr-dlq-time"
+	// HeaderDLQInput locates a rejected record that did not come from Kafka:
+	// the HTTP request id and record index, or the file and line.
+	HeaderDLQInput = "aitdr-dlq-input"
+
+	// HeaderSource names the source product of a record on a raw topic
+	// ("aws.cloudtrail"), for inputs that know it; without it the ingest
+	// stage detects the source from the record's shape.
+	HeaderSource = "aitdr-source"
 )
 
 // TopicSpec is how one topic is provisioned.

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,8 +40,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/aitdr/aitdr/schemas"
 )
 
 // ErrClosed is returned by Run when the Runner was closed before Run started,
@@ -434,17 +431,10 @@ func (r *Runner) process(ctx context.Context, in *kgo.Record, out *Output) (err,
 // deadLetter returns the dead-letter record of in: its key, value and
 // headers, plus the schemas.HeaderDLQ* headers.
 func (r *Runner) deadLetter(ctx context.Context, in *kgo.Record, reason error) *kgo.Record {
-	h := make([]kgo.RecordHeader, 0, len(in.Headers)+6)
-	h = append(h, in.Headers...)
-	h = append(h,
-		kgo.RecordHeader{Key: schemas.HeaderDLQReason, Value: []byte(reason.Error())},
-		kgo.RecordHeader{Key: schemas.HeaderDLQStage, Value: []byte(r.cfg.Stage)},
-		kgo.RecordHeader{Key: schemas.HeaderDLQTopic, Value: []byte(in.Topic)},
-		kgo.RecordHeader{Key: schemas.HeaderDLQPartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
-		kgo.RecordHeader{Key: schemas.HeaderDLQOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
-		kgo.RecordHeader{Key: schemas.HeaderDLQTime, Value: time.Now().UTC().AppendFormat(nil, time.RFC3339Nano)},
-	)
-	return &kgo.Record{Topic: r.cfg.DeadLetterTopic, Key: in.Key, Value: in.Value, Headers: h, Context: ctx}
+	origin := Origin{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset}
+	dl := DeadLetter(r.cfg.DeadLetterTopic, r.cfg.Stage, in.Key, in.Value, in.Headers, origin, reason, time.Now())
+	dl.Context = ctx
+	return dl
 }
 
 // produce waits for room under the in-flight bounds and produces rec for b.
