@@ -257,8 +257,10 @@ type Prompt struct {
 	Length int64 `json:"length,omitempty"`
 	// Tokens is the prompt length in tokens, when the source counts them.
 	Tokens int64 `json:"tokens,omitempty"`
-	// Hash is the hex SHA-256 of the prompt text, to match repeated prompts
-	// without keeping them.
+	// Hash is the hex HMAC-SHA256 of the prompt text under the deployment's
+	// prompt-hash key, to match repeated prompts without keeping them (a
+	// keyed hash, so that short or guessable prompts cannot be confirmed
+	// by hashing candidates).
 	Hash string `json:"hash,omitempty"`
 	// Language is the BCP 47 tag of the prompt's natural language.
 	Language string `json:"language,omitempty"`
@@ -277,7 +279,16 @@ type DataFinding struct {
 	Count int32 `json:"count,omitempty"`
 	// Confidence is the detector's confidence, from 0 to 1.
 	Confidence float64 `json:"confidence,omitempty"`
+	// Locations are where the data was found, at most MaxFindingLocations
+	// distinct entries in the order found: field paths in the source
+	// record, in the source's own names (such as "messages[2].content"),
+	// or "ai.prompt.text" when the detector only saw the prompt text.
+	Locations []string `json:"locations,omitempty"`
 }
+
+// MaxFindingLocations bounds DataFinding.Locations; Count keeps counting
+// every occurrence beyond it.
+const MaxFindingLocations = 8
 
 // Enrichment is what the enrich stage adds to an event from the identity
 // inventory and the customer's context.

@@ -82,44 +82,10 @@ func (z *AIContext) MarshalMsg(b []byte) (o []byte, err error) {
 			o = append(o, 0xa8, 0x66, 0x69, 0x6e, 0x64, 0x69, 0x6e, 0x67, 0x73)
 			o = msgp.AppendArrayHeader(o, uint32(len(z.Findings)))
 			for za0001 := range z.Findings {
-				// check for omitted fields
-				zb0002Len := uint32(3)
-				var zb0002Mask uint8 /* 3 bits */
-				_ = zb0002Mask
-				if z.Findings[za0001].Count == 0 {
-					zb0002Len--
-					zb0002Mask |= 0x2
-				}
-				if z.Findings[za0001].Confidence == 0 {
-					zb0002Len--
-					zb0002Mask |= 0x4
-				}
-				// variable map header, size zb0002Len
-				o = append(o, 0x80|uint8(zb0002Len))
-
-				// skip if no fields are to be emitted
-				if zb0002Len != 0 {
-					// string "type"
-					o = append(o, 0xa4, 0x74, 0x79, 0x70, 0x65)
-					o = append(o, 0, 0)
-					zb0003 := len(o)
-					o, err = z.Findings[za0001].Type.AppendText(o)
-					if err != nil {
-						err = msgp.WrapError(err, "Findings", za0001, "Type")
-						return
-					}
-					zb0003 = len(o) - zb0003
-					o = msgp.AppendBytesStringTwoPrefixed(o, zb0003)
-					if (zb0002Mask & 0x2) == 0 { // if not omitted
-						// string "count"
-						o = append(o, 0xa5, 0x63, 0x6f, 0x75, 0x6e, 0x74)
-						o = msgp.AppendInt32(o, z.Findings[za0001].Count)
-					}
-					if (zb0002Mask & 0x4) == 0 { // if not omitted
-						// string "confidence"
-						o = append(o, 0xaa, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65)
-						o = msgp.AppendFloat64(o, z.Findings[za0001].Confidence)
-					}
+				o, err = z.Findings[za0001].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Findings", za0001)
+					return
 				}
 			}
 		}
@@ -196,55 +162,10 @@ func (z *AIContext) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				z.Findings = make([]DataFinding, zb0002)
 			}
 			for za0001 := range z.Findings {
-				var zb0003 uint32
-				zb0003, bts, err = msgp.ReadMapHeaderBytes(bts)
+				bts, err = z.Findings[za0001].UnmarshalMsg(bts)
 				if err != nil {
 					err = msgp.WrapError(err, "Findings", za0001)
 					return
-				}
-				if zb0003 > zd9e37b5dlimitMaps {
-					err = msgp.ErrLimitExceeded
-					return
-				}
-				for zb0003 > 0 {
-					zb0003--
-					field, bts, err = msgp.ReadMapKeyZC(bts)
-					if err != nil {
-						err = msgp.WrapError(err, "Findings", za0001)
-						return
-					}
-					switch msgp.UnsafeString(field) {
-					case "type":
-						var zb0004 []byte
-						zb0004, bts, err = msgp.ReadStringZC(bts)
-						if err != nil {
-							err = msgp.WrapError(err, "Findings", za0001, "Type")
-							return
-						}
-						err = z.Findings[za0001].Type.UnmarshalText(zb0004)
-						if err != nil {
-							err = msgp.WrapError(err, "Findings", za0001, "Type")
-							return
-						}
-					case "count":
-						z.Findings[za0001].Count, bts, err = msgp.ReadInt32Bytes(bts)
-						if err != nil {
-							err = msgp.WrapError(err, "Findings", za0001, "Count")
-							return
-						}
-					case "confidence":
-						z.Findings[za0001].Confidence, bts, err = msgp.ReadFloat64Bytes(bts)
-						if err != nil {
-							err = msgp.WrapError(err, "Findings", za0001, "Confidence")
-							return
-						}
-					default:
-						bts, err = msgp.Skip(bts)
-						if err != nil {
-							err = msgp.WrapError(err, "Findings", za0001)
-							return
-						}
-					}
 				}
 			}
 		default:
@@ -261,7 +182,10 @@ func (z *AIContext) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *AIContext) Msgsize() (s int) {
-	s = 1 + 9 + msgp.StringPrefixSize + len(z.Provider) + 8 + msgp.StringPrefixSize + len(z.Service) + 6 + msgp.StringPrefixSize + len(z.Model) + 5 + msgp.StringPrefixSize + len(z.Tool) + 7 + z.Prompt.Msgsize() + 9 + msgp.ArrayHeaderSize + (len(z.Findings) * (23 + msgp.TextAppenderStringSize + msgp.Int32Size + msgp.Float64Size))
+	s = 1 + 9 + msgp.StringPrefixSize + len(z.Provider) + 8 + msgp.StringPrefixSize + len(z.Service) + 6 + msgp.StringPrefixSize + len(z.Model) + 5 + msgp.StringPrefixSize + len(z.Tool) + 7 + z.Prompt.Msgsize() + 9 + msgp.ArrayHeaderSize
+	for za0001 := range z.Findings {
+		s += z.Findings[za0001].Msgsize()
+	}
 	return
 }
 
@@ -556,11 +480,11 @@ func (z *CredentialType) Msgsize() (s int) {
 }
 
 // MarshalMsg implements msgp.Marshaler
-func (z DataFinding) MarshalMsg(b []byte) (o []byte, err error) {
+func (z *DataFinding) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(3)
-	var zb0001Mask uint8 /* 3 bits */
+	zb0001Len := uint32(4)
+	var zb0001Mask uint8 /* 4 bits */
 	_ = zb0001Mask
 	if z.Count == 0 {
 		zb0001Len--
@@ -569,6 +493,10 @@ func (z DataFinding) MarshalMsg(b []byte) (o []byte, err error) {
 	if z.Confidence == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x4
+	}
+	if z.Locations == nil {
+		zb0001Len--
+		zb0001Mask |= 0x8
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -595,6 +523,14 @@ func (z DataFinding) MarshalMsg(b []byte) (o []byte, err error) {
 			// string "confidence"
 			o = append(o, 0xaa, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65)
 			o = msgp.AppendFloat64(o, z.Confidence)
+		}
+		if (zb0001Mask & 0x8) == 0 { // if not omitted
+			// string "locations"
+			o = append(o, 0xa9, 0x6c, 0x6f, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x73)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.Locations)))
+			for za0001 := range z.Locations {
+				o = msgp.AppendString(o, z.Locations[za0001])
+			}
 		}
 	}
 	return
@@ -646,6 +582,29 @@ func (z *DataFinding) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Confidence")
 				return
 			}
+		case "locations":
+			var zb0003 uint32
+			zb0003, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Locations")
+				return
+			}
+			if zb0003 > zd9e37b5dlimitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Locations) >= int(zb0003) {
+				z.Locations = (z.Locations)[:zb0003]
+			} else {
+				z.Locations = make([]string, zb0003)
+			}
+			for za0001 := range z.Locations {
+				z.Locations[za0001], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Locations", za0001)
+					return
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -659,8 +618,11 @@ func (z *DataFinding) UnmarshalMsg(bts []byte) (o []byte, err error) {
 }
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
-func (z DataFinding) Msgsize() (s int) {
-	s = 1 + 5 + msgp.TextAppenderStringSize + 6 + msgp.Int32Size + 11 + msgp.Float64Size
+func (z *DataFinding) Msgsize() (s int) {
+	s = 1 + 5 + msgp.TextAppenderStringSize + 6 + msgp.Int32Size + 11 + msgp.Float64Size + 10 + msgp.ArrayHeaderSize
+	for za0001 := range z.Locations {
+		s += msgp.StringPrefixSize + len(z.Locations[za0001])
+	}
 	return
 }
 

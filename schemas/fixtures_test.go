@@ -196,7 +196,7 @@ func gatewayPrompt(testing.TB) *schemas.Event {
 				Attachments: 1,
 			},
 			Findings: []schemas.DataFinding{
-				{Type: schemas.DataCreditCard, Count: 3, Confidence: 0.97},
+				{Type: schemas.DataCreditCard, Count: 3, Confidence: 0.97, Locations: []string{"messages[1].content"}},
 				{Type: schemas.DataCustomerRecord, Count: 41, Confidence: 0.82},
 			},
 		},

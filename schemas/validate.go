@@ -65,8 +65,8 @@ func (v *validator) unit(field string, f float64) {
 // joined with errors.Join, or nil: required fields (id, schema_version,
 // time, observed_time, source.product, action.name, outcome) present, the
 // schema version supported, every enum value known, counts not negative,
-// confidences within [0, 1] and every feature a finite number (JSON cannot
-// carry NaN or infinities). Ingest validates before producing; a failing
+// confidences within [0, 1], finding locations within MaxFindingLocations
+// and every feature a finite number (JSON cannot carry NaN or infinities). Ingest validates before producing; a failing
 // event goes to the dead-letter topic with the error as reason.
 func (e *Event) Validate() error {
 	var v validator
@@ -105,6 +105,9 @@ func (e *Event) Validate() error {
 		v.required(field+".type", string(f.Type))
 		v.nonNegative(field+".count", int64(f.Count))
 		v.unit(field+".confidence", f.Confidence)
+		if len(f.Locations) > MaxFindingLocations {
+			v.add(field+".locations", "%d entries, more than %d", len(f.Locations), MaxFindingLocations)
+		}
 	}
 	enum(&v, "enrichment.class", e.Enrichment.Class)
 	v.unit("enrichment.class_confidence", e.Enrichment.ClassConfidence)

@@ -37,6 +37,10 @@ func TestValidate(t *testing.T) {
 		{"finding out of range", func(e *schemas.Event) {
 			e.AI.Findings = []schemas.DataFinding{{Type: schemas.DataAPIKey, Count: 1, Confidence: 1.5}, {Count: 1, Confidence: 0.5}}
 		}, []string{"ai.findings[0].confidence", "ai.findings[1].type"}},
+		{"too many finding locations", func(e *schemas.Event) {
+			e.AI.Findings = []schemas.DataFinding{{Type: schemas.DataEmailAddress, Count: 9, Confidence: 0.9,
+				Locations: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}}}
+		}, []string{"ai.findings[0].locations"}},
 		{"non-finite features", func(e *schemas.Event) {
 			e.Features.TokensRatio.H1 = math.Inf(1)
 			e.Features.HourTypicality = math.NaN()
