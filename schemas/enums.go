@@ -28,8 +28,33 @@ var products = []Product{
 // Products returns every known source product, in a fixed order.
 func Products() []Product { return slices.Clone(products) }
 
-// Valid reports whether p is one of the Product constants.
-func (p Product) Valid() bool { return slices.Contains(products, p) }
+// ProductPattern is the form of every product name: the built-in ones and
+// those a deployment defines for its own sources (declarative mappings),
+// such as "acme.audit".
+const ProductPattern = `^[a-z0-9][a-z0-9._-]{0,63}$`
+
+// Valid reports whether p is one of the Product constants or a custom
+// product name of the ProductPattern form.
+func (p Product) Valid() bool {
+	if slices.Contains(products, p) {
+		return true
+	}
+	if len(p) == 0 || len(p) > 64 || !isLowerAlnum(p[0]) {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		if c := p[i]; !isLowerAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsBuiltin reports whether p is one of the Product constants, a source
+// aitdr ships a normalizer for.
+func (p Product) IsBuiltin() bool { return slices.Contains(products, p) }
+
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
 
 // AppendText appends p to b. With UnmarshalText it implements the text
 // encoding the MessagePack codec uses for enums.

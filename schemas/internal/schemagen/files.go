@@ -22,7 +22,10 @@ func Files(schemasDir string) (map[string][]byte, error) {
 	if err := g.LoadDocs(reflect.TypeFor[ocsf.DetectionFinding]().PkgPath(), filepath.Join(schemasDir, "ocsf")); err != nil {
 		return nil, err
 	}
-	Enum(g, schemas.Products())
+	// Deployments name products of their own (declarative mappings).
+	g.Override(reflect.TypeFor[schemas.Product](), &Schema{
+		Type: "string", Pattern: schemas.ProductPattern, Examples: values(schemas.Products()),
+	})
 	Enum(g, schemas.IdentityKinds())
 	Enum(g, schemas.AccountTypes())
 	Enum(g, schemas.CredentialTypes())

@@ -50,6 +50,10 @@ type Schema struct {
 	Const any `json:"const,omitempty"`
 	// Enum are the values allowed.
 	Enum []any `json:"enum,omitempty"`
+	// Pattern is the regular expression a string must match.
+	Pattern string `json:"pattern,omitempty"`
+	// Examples are typical values.
+	Examples []any `json:"examples,omitempty"`
 	// Minimum is the least number allowed.
 	Minimum *float64 `json:"minimum,omitempty"`
 	// Properties are the properties of an object.
