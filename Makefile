@@ -165,13 +165,21 @@ nats-status: ## say whether nats-server runs
 	@$(NATS) status
 
 .PHONY: chdb
-chdb: $(CHDB_STAMP) ## fetch the embedded ClickHouse engine (libchdb.so, 178 MB download) into .cache/chdb (once)
+chdb: ## fetch the embedded ClickHouse engine (libchdb.so, 178 MB download) into .cache/chdb (once)
+ifeq ($(AITDR_CHDB_LIB),$(CHDB_DIR)/libchdb.so)
+chdb: $(CHDB_STAMP)
+	@test -f $(AITDR_CHDB_LIB) || { rm -f $(CHDB_STAMP); $(MAKE) $(CHDB_STAMP); }
+else
+chdb:
+	@test -f '$(AITDR_CHDB_LIB)' || { echo "chdb: AITDR_CHDB_LIB=$(AITDR_CHDB_LIB) is not a file: point it at libchdb.so, or unset it to fetch one into .cache/chdb" >&2; exit 1; }
+	@echo "chdb: using $(AITDR_CHDB_LIB) (AITDR_CHDB_LIB)"
+endif
 
 # The engine tests are part of make test; make run and make bench use it too.
 test test-kafka run bench: chdb
 
 $(CHDB_STAMP):
-	@$(call need,npm,npm fetches chDB's libchdb.so (the embedded ClickHouse engine) with npm pack; install Node.js and npm (Debian: apt-get install npm) or set AITDR_CHDB_LIB to a libchdb.so)
+	@$(call need,npm,npm fetches chDB's libchdb.so (the embedded ClickHouse engine) with npm pack; install Node.js and npm (Debian: apt-get install npm), or set AITDR_CHDB_LIB to a libchdb.so you have)
 	@$(call need,tar,tar unpacks the npm package)
 	@echo "chdb: fetching $(CHDB_PACKAGE) with npm pack (about 178 MB, once)"
 	rm -rf $(CHDB_DIR)

@@ -69,6 +69,7 @@ NATS); configuration points each stage at external clusters instead.`,
 		newTopicsCommand(&g),
 		newConfigCommand(&g),
 		newVersionCommand(),
+		newClickHouseCommand(&g),
 	)
 	return root
 }
