@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestValidate(t *testing.T) {
 			e.Action.Name = ""
 			e.Outcome = ""
 		}, []string{"id", "time", "action.name", "outcome"}},
-		{"unknown product", func(e *schemas.Event) { e.Source.Product = "aws.guardduty" }, []string{"source.product"}},
+		{"product not of the product form", func(e *schemas.Event) { e.Source.Product = "AWS GuardDuty" }, []string{"source.product"}},
 		{"schema version from the future", func(e *schemas.Event) { e.SchemaVersion = 2 }, []string{"schema_version"}},
 		{"negative volume", func(e *schemas.Event) { e.Volume.TokensIn = -1 }, []string{"volume.tokens_in"}},
 		{"finding out of range", func(e *schemas.Event) {
@@ -90,7 +91,18 @@ func TestFieldError(t *testing.T) {
 // listed is not, that values decode from text without allocating, and that
 // the lists are copies callers cannot corrupt.
 func TestEnums(t *testing.T) {
-	checkEnum(t, "Product", schemas.Products(), "aws.guardduty")
+	// Products are open: a deployment names its own mapped sources.
+	for _, p := range []schemas.Product{"aws.guardduty", "acme.audit", "vault_audit-2"} {
+		if !p.Valid() || p.IsBuiltin() {
+			t.Errorf("custom product %q: valid %v, built-in %v; want valid and not built-in", p, p.Valid(), p.IsBuiltin())
+		}
+	}
+	for _, p := range []schemas.Product{"", "Acme", ".hidden", "a b", schemas.Product(strings.Repeat("a", 65))} {
+		if p.Valid() {
+			t.Errorf("product %q is valid, want not", p)
+		}
+	}
+	checkEnum(t, "Product", schemas.Products(), "AWS GuardDuty")
 	checkEnum(t, "IdentityKind", schemas.IdentityKinds(), "robot")
 	checkEnum(t, "AccountType", schemas.AccountTypes(), "shared")
 	checkEnum(t, "CredentialType", schemas.CredentialTypes(), "smart_card")
