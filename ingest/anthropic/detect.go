@@ -1,0 +1,49 @@
+package anthropic
+
+import (
+	"bytes"
+	"strings"
+)
+
+// byteRank orders bytes from the most to the least common in JSON records;
+// bytes not listed are rarer still.
+const byteRank = " \"etaoinsr:,_lcdu0123456789mph.gybf-vkw{}[]TSARCEIMNOPDLxjqz"
+
+// needle is a byte string Detect looks for, from its rarest byte:
+// bytes.Contains looks from the first, and a needle starting with a quote
+// or a common letter stops it at almost every byte of a JSON record.
+type needle struct {
+	text string
+	at   int // index of the rarest byte
+}
+
+func newNeedle(text string) needle {
+	n, best := needle{text: text}, -1
+	for i := 0; i < len(text); i++ {
+		r := strings.IndexByte(byteRank, text[i])
+		if r < 0 {
+			r = len(byteRank)
+		}
+		if r > best {
+			n.at, best = i, r
+		}
+	}
+	return n
+}
+
+// in reports whether s holds the needle.
+func (n needle) in(s []byte) bool {
+	c := n.text[n.at]
+	for off := n.at; off < len(s); {
+		j := bytes.IndexByte(s[off:], c)
+		if j < 0 {
+			return false
+		}
+		start := off + j - n.at
+		if start+len(n.text) <= len(s) && string(s[start:start+len(n.text)]) == n.text {
+			return true
+		}
+		off += j + 1
+	}
+	return false
+}
