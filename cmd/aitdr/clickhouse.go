@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,11 +65,11 @@ SIGTERM lets running queries finish and stops.`,
 	return cmd
 }
 
-// clickhouseConfig is the embedded ClickHouse configuration of cfg: the
-// defaults, with the data under <data_dir>/clickhouse.
+// clickhouseConfig is the embedded ClickHouse configuration of cfg, with
+// its data under <data_dir>/clickhouse unless configured elsewhere.
 func clickhouseConfig(cfg config.Config) clickhouse.Config {
-	ch := clickhouse.DefaultConfig()
-	ch.DataDir = filepath.Join(cfg.DataDir, "clickhouse")
+	ch := cfg.ClickHouse.Embedded
+	ch.DataDir = cfg.ClickHouseDataDir()
 	return ch
 }
 

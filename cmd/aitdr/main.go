@@ -66,6 +66,7 @@ NATS); configuration points each stage at external clusters instead.`,
 		"YAML configuration file (default: built-in defaults; env AITDR_CONFIG)")
 	root.AddCommand(
 		newRunCommand(&g),
+		newIngestCommand(&g),
 		newTopicsCommand(&g),
 		newConfigCommand(&g),
 		newVersionCommand(),

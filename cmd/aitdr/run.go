@@ -19,9 +19,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/aitdr/aitdr/deploy/clickhouse"
 	"github.com/aitdr/aitdr/deploy/embedded"
 	"github.com/aitdr/aitdr/deploy/kafka"
 	aitdrnats "github.com/aitdr/aitdr/deploy/nats"
+	"github.com/aitdr/aitdr/ingest/stage"
 	"github.com/aitdr/aitdr/internal/config"
 	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
@@ -58,6 +60,8 @@ type endpoints struct {
 	dataDir                     string
 	topics                      []schemas.TopicSpec
 	streams                     []schemas.StreamSpec
+	stages                      []string
+	clickhouse                  string
 }
 
 func (e endpoints) print(w io.Writer) {
@@ -80,12 +84,14 @@ func (e endpoints) print(w io.Writer) {
                      topics: %s
   NATS (%s)    %s
                      streams: %s
+  ClickHouse         %s   try: curl '%s/?query=SHOW+TABLES'
+  Stages             %s
   Metrics            http://%s/metrics
   Health             http://%s/healthz  http://%s/readyz
   Data               %s
 
 `, buildVersion(), where(e.embeddedKafka), strings.Join(e.kafkaBrokers, ","), strings.Join(topics, ", "),
-		where(e.embeddedNATS), e.natsURL, strings.Join(streams, ", "),
+		where(e.embeddedNATS), e.natsURL, strings.Join(streams, ", "), e.clickhouse, e.clickhouse, strings.Join(e.stages, ", "),
 		e.telemetryAddr, e.telemetryAddr, e.telemetryAddr, e.dataDir)
 }
 
@@ -169,9 +175,46 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 		return nil
 	})
 
+	// The embedded ClickHouse outlives the stages: it gets its own context,
+	// ended only after they drained, so their last writes are accepted.
+	var chServer *clickhouse.Server
+	ep.clickhouse = cfg.ClickHouse.DSN
+	if cfg.ClickHouse.DSN == "" {
+		chServer, err = clickhouse.New(clickhouseConfig(cfg), clickhouse.WithLogger(logger))
+		if err != nil {
+			return err
+		}
+		ep.clickhouse = chServer.URL()
+		tel.RegisterReadiness("clickhouse", func(ctx context.Context) error {
+			_, err := chServer.Engine().Exec(ctx, clickhouse.Query{SQL: []byte("SELECT 1")})
+			return err
+		})
+	}
+	chCtx, stopClickHouse := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopClickHouse()
+	chDone := make(chan error, 1)
+	if chServer != nil {
+		go func() { chDone <- chServer.Run(chCtx) }()
+	} else {
+		close(chDone)
+	}
+
+	ingestStage, err := newIngestStage(cfg, ep.kafkaBrokers, logger)
+	if err != nil {
+		return err
+	}
+	ep.stages = append(ep.stages, stage.Name)
+	tel.RegisterReadiness("stage "+stage.Name, func(context.Context) error {
+		if !ingestStage.Ready() {
+			return errors.New("not yet assigned partitions")
+		}
+		return nil
+	})
+
 	group, gctx := errgroup.WithContext(ctx)
 	group.Go(func() error { return tel.Serve(gctx) })
 	group.Go(func() error { return stack.Run(gctx) })
+	group.Go(runStage(gctx, ingestStage))
 	ep.telemetryAddr = tel.Addr()
 	if started != nil {
 		started(ep)
@@ -179,6 +222,10 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 	logger.Info("pipeline running", "kafka", ep.kafkaBrokers, "nats", ep.natsURL)
 	err = group.Wait()
 	logger.Info("pipeline stopping")
+	stopClickHouse()
+	if cherr := <-chDone; cherr != nil {
+		err = errors.Join(err, fmt.Errorf("embedded clickhouse: %w", cherr))
+	}
 	if derr := nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
 		err = errors.Join(err, fmt.Errorf("drain nats: %w", derr))
 	}

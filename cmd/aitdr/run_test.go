@@ -30,6 +30,7 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	cfg.Kafka.EmbeddedListen = "127.0.0.1:0"
 	cfg.NATS.EmbeddedListen = "127.0.0.1:0"
 	cfg.Telemetry.Listen = "127.0.0.1:0"
+	cfg.ClickHouse.Embedded.Listen = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +40,13 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() { done <- runPipeline(ctx, cfg, logger, func(e endpoints) { started <- e }) }()
+	stopped := false
+	t.Cleanup(func() { // before TempDir's cleanup: the engines write there
+		cancel()
+		if !stopped {
+			<-done
+		}
+	})
 
 	var ep endpoints
 	select {
@@ -57,14 +65,24 @@ func TestRunEmbeddedDefault(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get("http://" + ep.telemetryAddr + "/readyz")
-	if err != nil {
-		t.Fatal(err)
+	// Ready once the stages have joined their groups.
+	var status int
+	var body []byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + ep.telemetryAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if status = resp.StatusCode; status == http.StatusOK {
+			break
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "kafka") || !strings.Contains(string(body), "nats") {
-		t.Fatalf("/readyz = %d %s, want 200 with the kafka and nats checks", resp.StatusCode, body)
+	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest"} {
+		if status != http.StatusOK || !strings.Contains(string(body), check) {
+			t.Fatalf("/readyz = %d %s, want 200 with the %s check", status, body, check)
+		}
 	}
 
 	kc, err := kgo.NewClient(kgo.SeedBrokers(ep.kafkaBrokers...))
@@ -82,6 +100,27 @@ func TestRunEmbeddedDefault(t *testing.T) {
 		}
 	}
 
+	// A raw record written to aitdr.raw comes out normalized on aitdr.events.
+	raw, err := os.ReadFile("../../ingest/okta/testdata/session_start_success.in.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kc.ProduceSync(ctx, &kgo.Record{Topic: schemas.TopicRaw, Value: raw}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(ep.kafkaBrokers...), kgo.ConsumeTopics(schemas.TopicEvents),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	pollCtx, cancelPoll := context.WithTimeout(ctx, 30*time.Second)
+	fetches := consumer.PollRecords(pollCtx, 1)
+	cancelPoll()
+	if recs := fetches.Records(); len(recs) != 1 || !strings.HasPrefix(string(recs[0].Key), "okta:") {
+		t.Fatalf("events topic after one raw Okta record: %d records (%v)", len(recs), fetches.Err0())
+	}
+
 	nc, err := nats.Connect(ep.natsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +134,7 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	}
 
 	cancel()
+	stopped = true
 	select {
 	case err := <-done:
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,6 +22,9 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/aitdr/aitdr/deploy/clickhouse"
+	"github.com/aitdr/aitdr/ingest/pipeline"
+	"github.com/aitdr/aitdr/ingest/sources"
 	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -38,6 +42,36 @@ type Config struct {
 	NATS NATS `yaml:"nats"`
 	// Telemetry is OpenTelemetry metrics and traces, and the health server.
 	Telemetry telemetry.Config `yaml:"telemetry"`
+	// Ingest configures the ingest stage: sources, content policy, raw topics.
+	Ingest Ingest `yaml:"ingest"`
+	// ClickHouse is where events, identities and alerts are stored.
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+}
+
+// ClickHouse configures the store analysts query.
+type ClickHouse struct {
+	// DSN of an external ClickHouse server or cluster, in clickhouse-go's
+	// form: "clickhouse://user:pass@host:9000/aitdr" (native protocol) or
+	// "http://host:8123/aitdr". Empty (the default) runs the embedded engine.
+	DSN string `yaml:"dsn"`
+	// Embedded is the embedded engine and its HTTP interface, used when
+	// DSN is empty. Its data_dir defaults to <data_dir>/clickhouse.
+	Embedded clickhouse.Config `yaml:"embedded"`
+}
+
+// Ingest configures the ingest stage and its inputs.
+type Ingest struct {
+	// Sources is what the source normalizers need to know about the
+	// deployment (Okta org, Kubernetes cluster, mapping files).
+	Sources sources.Config `yaml:"sources"`
+	// Pipeline is the content policy (what is kept of prompt text) and the
+	// sensitive-data scanner's configuration.
+	Pipeline pipeline.Config `yaml:"pipeline"`
+	// RawTopics are raw topics to consume besides aitdr.raw, each with the
+	// source product of its records ("" detects it per record), such as
+	// {"cloudtrail-raw": "aws.cloudtrail"}. Names are used as they are,
+	// without kafka.topics.prefix.
+	RawTopics map[string]schemas.Product `yaml:"raw_topics"`
 }
 
 // Log chooses how the process logs.
@@ -160,7 +194,9 @@ func Default() Config {
 			StreamReplicas: 1,
 			StreamMaxAge:   7 * 24 * time.Hour,
 		},
-		Telemetry: telemetry.DefaultConfig(),
+		Telemetry:  telemetry.DefaultConfig(),
+		Ingest:     Ingest{Pipeline: pipeline.Default()},
+		ClickHouse: ClickHouse{Embedded: clickhouse.DefaultConfig()},
 	}
 }
 
@@ -431,6 +467,28 @@ func (c *Config) Validate() error {
 	if err := c.Telemetry.Validate(); err != nil {
 		errs = append(errs, prefixFieldErrors("telemetry", err))
 	}
+	if c.ClickHouse.DSN == "" {
+		embedded := c.ClickHouse.Embedded
+		if embedded.DataDir == "" {
+			embedded.DataDir = c.ClickHouseDataDir()
+		}
+		if err := embedded.Validate(); err != nil {
+			errs = append(errs, prefixFieldErrors("clickhouse.embedded", err))
+		}
+	} else if _, err := url.Parse(c.ClickHouse.DSN); err != nil || !strings.Contains(c.ClickHouse.DSN, "://") {
+		bad("clickhouse.dsn", "is not a URL such as clickhouse://host:9000 or http://host:8123")
+	}
+	if err := c.Ingest.Pipeline.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("ingest.pipeline", err))
+	}
+	for topic, product := range c.Ingest.RawTopics {
+		if topic == "" || strings.ContainsAny(topic, " /\\:") {
+			bad("ingest.raw_topics", "%q is not a topic name", topic)
+		}
+		if product != "" && !product.Valid() {
+			bad("ingest.raw_topics."+topic, "%q is not a source product", product)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -450,6 +508,15 @@ func prefixFieldErrors(section string, err error) error {
 
 // KafkaDataDir is where the in-process Kafka keeps its log segments.
 func (c *Config) KafkaDataDir() string { return filepath.Join(c.DataDir, "kafka") }
+
+// ClickHouseDataDir is where the embedded ClickHouse engine keeps its data,
+// unless clickhouse.embedded.data_dir says otherwise.
+func (c *Config) ClickHouseDataDir() string {
+	if c.ClickHouse.Embedded.DataDir != "" {
+		return c.ClickHouse.Embedded.DataDir
+	}
+	return filepath.Join(c.DataDir, "clickhouse")
+}
 
 // NATSDataDir is where the embedded NATS server keeps JetStream.
 func (c *Config) NATSDataDir() string { return filepath.Join(c.DataDir, "nats") }
