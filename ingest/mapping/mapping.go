@@ -312,7 +312,6 @@ func (l *loader) path(n ast.Node, what string) *Path {
 	return &p
 }
 
-
 // Field-spec and condition keys.
 var (
 	topKeys       = []string{"product", "detect", "split", "fields", "constants", "categories"}
