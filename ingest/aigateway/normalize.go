@@ -12,15 +12,13 @@ package aigateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	stdjson "encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +28,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -73,20 +72,20 @@ func (s *Source) Product() schemas.Product { return schemas.ProductAIGateway }
 // or messages) or a generic proxy log (a timestamp, an api_key_id and a
 // provider).
 func (s *Source) Detect(record []byte) bool {
-	if detectCallType.in(record) && (detectStartTime.in(record) || detectModel.in(record) || detectMessages.in(record)) {
+	if detectCallType.In(record) && (detectStartTime.In(record) || detectModel.In(record) || detectMessages.In(record)) {
 		return true
 	}
-	return detectAPIKeyID.in(record) && detectProvider.in(record) && detectTimestamp.in(record)
+	return detectAPIKeyID.In(record) && detectProvider.In(record) && detectTimestamp.In(record)
 }
 
 var (
-	detectCallType  = newNeedle(`"call_type"`)
-	detectStartTime = newNeedle(`"startTime"`)
-	detectModel     = newNeedle(`"model"`)
-	detectMessages  = newNeedle(`"messages"`)
-	detectAPIKeyID  = newNeedle(`"api_key_id"`)
-	detectProvider  = newNeedle(`"provider"`)
-	detectTimestamp = newNeedle(`"timestamp"`)
+	detectCallType  = srcjson.NewNeedle(`"call_type"`)
+	detectStartTime = srcjson.NewNeedle(`"startTime"`)
+	detectModel     = srcjson.NewNeedle(`"model"`)
+	detectMessages  = srcjson.NewNeedle(`"messages"`)
+	detectAPIKeyID  = srcjson.NewNeedle(`"api_key_id"`)
+	detectProvider  = srcjson.NewNeedle(`"provider"`)
+	detectTimestamp = srcjson.NewNeedle(`"timestamp"`)
 )
 
 // Split emits the records of a JSON array of logs or of a LiteLLM logs
@@ -225,7 +224,7 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 	}
 	var r record
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return decodeError(raw, &r, err)
+		return srcjson.Explain(raw, &r, err)
 	}
 	var md metadata
 	if err := decodeMetadata(r.Metadata, &md); err != nil {
@@ -259,27 +258,27 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 		gateway = r.Gateway
 	}
 	ev.Source.Product = schemas.ProductAIGateway
-	ev.Source.EventID = first(r.RequestID, r.ID)
+	ev.Source.EventID = cmp.Or(r.RequestID, r.ID)
 	ev.Source.Account = gateway
 	ev.Source.Org = md.OrgID
-	ev.Source.Project = first(r.TeamID, md.TeamID)
+	ev.Source.Project = cmp.Or(r.TeamID, md.TeamID)
 
 	// What was called.
 	callType := r.CallType
 	if generic {
-		callType = first(r.Endpoint, "chat.completions")
+		callType = cmp.Or(r.Endpoint, "chat.completions")
 	}
 	ev.Action.Name = callType
 	ev.Action.Service = md.Route
 	ev.Action.Verb, ev.Action.Category = classify(callType, generic)
 	model := r.Model
 	if model != "" {
-		ev.Target = schemas.Target{Type: "model", ID: first(r.ModelGroup, model), Name: model}
+		ev.Target = schemas.Target{Type: "model", ID: cmp.Or(r.ModelGroup, model), Name: model}
 	}
 	ev.AI.Model = model
-	ev.AI.Provider = providerOf(first(r.CustomLLMProvider, r.Provider), model)
+	ev.AI.Provider = providerOf(cmp.Or(r.CustomLLMProvider, r.Provider), model)
 	ev.AI.Service = "gateway:" + gateway
-	ev.AI.Tool = first(r.MCPToolName, md.MCPTool.Name)
+	ev.AI.Tool = cmp.Or(r.MCPToolName, md.MCPTool.Name)
 	if ev.AI.Tool != "" && strings.Contains(callType, "mcp") {
 		ev.Target = schemas.Target{Type: "tool", ID: ev.AI.Tool, Name: ev.AI.Tool}
 	}
@@ -296,11 +295,11 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 		return err
 	}
 	if e := firstError(r.ErrorInformation, md.Error, r.Error); e != nil {
-		ev.Error.Code = first(scalar(e.Code), scalar(e.GenericCode), e.Class)
-		ev.Error.Message = truncate(first(e.Message, e.GenericMessage), 512)
+		ev.Error.Code = cmp.Or(scalar(e.Code), scalar(e.GenericCode), e.Class)
+		ev.Error.Message = srcjson.Clip(cmp.Or(e.Message, e.GenericMessage), 512, "")
 	}
 	if ev.Error.Message == "" && r.ErrorStr != "" {
-		ev.Error.Message = truncate(r.ErrorStr, 512)
+		ev.Error.Message = srcjson.Clip(r.ErrorStr, 512, "")
 	}
 	if ev.Outcome == schemas.OutcomeSuccess && ev.Error.Code != "" {
 		ev.Outcome = schemas.OutcomeFailure
@@ -315,13 +314,13 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 		ipField, ip = "source_ip", r.SourceIP
 	}
 	if ip != "" {
-		a, err := netip.ParseAddr(ip)
-		if err != nil {
+		canonical, ok := srcjson.CanonicalIP(ip)
+		if !ok {
 			return ingest.Invalid(ipField, "%q is not an IP address", ip)
 		}
-		ev.Network.SourceIP = a.Unmap().String()
+		ev.Network.SourceIP = canonical
 	}
-	ev.Network.UserAgent = first(md.UserAgent, r.UserAgent, headerString(md.Headers, "user-agent"))
+	ev.Network.UserAgent = cmp.Or(md.UserAgent, r.UserAgent, headerString(md.Headers, "user-agent"))
 
 	// Volume and prompt.
 	var usage struct{ in, out int64 }
@@ -356,14 +355,14 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 		ev.Attributes[k] = v
 	}
 	attr("gateway.model_group", r.ModelGroup)
-	attr("gateway.spend_usd", first(amount(r.Spend), amount(r.ResponseCost)))
-	attr("gateway.api_base_host", hostOf(first(r.APIBase, r.HiddenParams.APIBase)))
-	attr("gateway.key_alias", first(md.KeyAlias, r.APIKeyName))
+	attr("gateway.spend_usd", cmp.Or(amount(r.Spend), amount(r.ResponseCost)))
+	attr("gateway.api_base_host", hostOf(cmp.Or(r.APIBase, r.HiddenParams.APIBase)))
+	attr("gateway.key_alias", cmp.Or(md.KeyAlias, r.APIKeyName))
 	attr("gateway.team_alias", md.TeamAlias)
 	attr("gateway.tags", strings.Join(tags, ","))
 	attr("gateway.cache_hit", cacheHit(r.CacheHit))
 	attr("gateway.trace_id", r.TraceID)
-	if reason := personalReason(ev.Identity.Email, first(r.APIBase, r.HiddenParams.APIBase)); reason != "" {
+	if reason := personalReason(ev.Identity.Email, cmp.Or(r.APIBase, r.HiddenParams.APIBase)); reason != "" {
 		ev.Identity.AccountType = schemas.AccountPersonal
 		attr("gateway.personal_account", reason)
 	}
@@ -386,7 +385,7 @@ func (s *Source) identity(r *record, md *metadata, tags []string, gateway string
 		keyField, key = "metadata.user_api_key_hash", md.KeyHash
 	}
 	credential := redactedKey(key)
-	alias := first(md.KeyAlias, r.APIKeyName)
+	alias := cmp.Or(md.KeyAlias, r.APIKeyName)
 	userField, user := "user", r.User
 	if !generic && user == "" && md.UserID != "" {
 		userField, user = "metadata.user_api_key_user_id", md.UserID
@@ -407,7 +406,7 @@ func (s *Source) identity(r *record, md *metadata, tags []string, gateway string
 	id.Provider = provider
 	id.Account = gateway
 	ev.Session.CredentialType = schemas.CredentialAPIKey
-	ev.Session.ID = first(r.SessionID, r.TraceID)
+	ev.Session.ID = cmp.Or(r.SessionID, r.TraceID)
 	id.CredentialID = credential
 	switch {
 	case endUser != "":
@@ -419,9 +418,9 @@ func (s *Source) identity(r *record, md *metadata, tags []string, gateway string
 	case credential != "" && isAgent(alias, tags):
 		id.Kind = schemas.KindAgent
 		id.Type = "virtual_key"
-		id.UID, id.Name, id.DisplayName = credential, first(alias, credential), alias
+		id.UID, id.Name, id.DisplayName = credential, cmp.Or(alias, credential), alias
 		id.ID = provider + ":" + gateway + ":key/" + credential
-		id.Owner = first(md.UserEmail, user)
+		id.Owner = cmp.Or(md.UserEmail, user)
 		id.AccountType = schemas.AccountCorporate
 	case user != "":
 		id.Kind = schemas.KindHuman
@@ -432,7 +431,7 @@ func (s *Source) identity(r *record, md *metadata, tags []string, gateway string
 	case credential != "":
 		id.Kind = schemas.KindService
 		id.Type = "virtual_key"
-		id.UID, id.Name, id.DisplayName = credential, first(alias, credential), alias
+		id.UID, id.Name, id.DisplayName = credential, cmp.Or(alias, credential), alias
 		id.ID = provider + ":" + gateway + ":key/" + credential
 		id.Owner = md.UserEmail
 		id.AccountType = schemas.AccountCorporate
@@ -619,11 +618,11 @@ func promptOf(r *record, generic bool) prompt {
 				p.attachments += att
 			}
 		}
-	} else if s, ok := jsonString(msgs); ok {
+	} else if s, ok := srcjson.AsString(msgs); ok {
 		add(s)
 	}
 	for _, raw := range []json.RawMessage{prm, in} {
-		if s, ok := jsonString(raw); ok {
+		if s, ok := srcjson.AsString(raw); ok {
 			add(s)
 			continue
 		}
@@ -641,7 +640,7 @@ func promptOf(r *record, generic bool) prompt {
 // contentText returns the text of a message content, a string or a list
 // of parts, and the number of non-text parts.
 func contentText(raw json.RawMessage) (string, int32) {
-	if s, ok := jsonString(raw); ok {
+	if s, ok := srcjson.AsString(raw); ok {
 		return s, 0
 	}
 	var parts []struct {
@@ -708,12 +707,12 @@ func count(field string, raw json.RawMessage) (int64, error) {
 		return 0, nil
 	}
 	if t[0] == '{' || t[0] == '[' {
-		return 0, ingest.Invalid(field, "%s is not a token count", truncate(string(t), 40))
+		return 0, ingest.Invalid(field, "%s is not a token count", srcjson.Clip(string(t), 40, ""))
 	}
 	v := scalar(raw)
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || f > 1e15 || f != float64(int64(f)) {
-		if s, ok := jsonString(raw); ok {
+		if s, ok := srcjson.AsString(raw); ok {
 			return 0, ingest.Invalid(field, "%q is not a token count", s)
 		}
 		return 0, ingest.Invalid(field, "%s is not a token count", v)
@@ -741,12 +740,12 @@ func parseTime(field string, raw json.RawMessage, now time.Time) (time.Time, err
 	}
 	var t time.Time
 	if v[0] == '"' {
-		s, ok := jsonString(v)
+		s, ok := srcjson.AsString(v)
 		if !ok {
 			return time.Time{}, ingest.Invalid(field, "%s is not a time", v)
 		}
 		var err error
-		if t, err = parseTimeText(s); err != nil {
+		if t, err = srcjson.ParseTimestamp(s); err != nil {
 			return time.Time{}, ingest.Invalid(field, "%q is not a time", s)
 		}
 	} else {
@@ -761,28 +760,10 @@ func parseTime(field string, raw json.RawMessage, now time.Time) (time.Time, err
 		t = time.Unix(sec, int64((f-float64(sec))*1e9)).Round(time.Microsecond)
 	}
 	t = t.UTC()
-	if t.Year() < 2000 || t.After(now.Add(24*time.Hour)) {
+	if srcjson.Implausible(t, now) != "" {
 		return time.Time{}, ingest.Invalid(field, "%s is not a plausible event time", t.Format(time.RFC3339Nano))
 	}
 	return t, nil
-}
-
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
-}
-
-func parseTimeText(s string) (time.Time, error) {
-	var err error
-	for _, l := range timeLayouts {
-		var t time.Time
-		if t, err = time.Parse(l, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, err
 }
 
 // decodeMetadata reads LiteLLM's metadata, an object or (in some exports)
@@ -791,7 +772,7 @@ func decodeMetadata(raw json.RawMessage, md *metadata) error {
 	if isEmptyJSON(raw) {
 		return nil
 	}
-	if s, ok := jsonString(raw); ok {
+	if s, ok := srcjson.AsString(raw); ok {
 		if s == "" {
 			return nil
 		}
@@ -802,7 +783,7 @@ func decodeMetadata(raw json.RawMessage, md *metadata) error {
 	}
 	if err := json.Unmarshal(raw, md); err != nil {
 		var fe *ingest.FieldError
-		if errors.As(decodeError(raw, md, err), &fe) && fe.Field != "record" {
+		if errors.As(srcjson.Explain(raw, md, err), &fe) && fe.Field != "record" {
 			return ingest.Invalid("metadata."+fe.Field, "%s", fe.Problem)
 		}
 		return ingest.Invalid("metadata", "malformed: %s", err.Error())
@@ -816,7 +797,7 @@ func decodeMetadata(raw json.RawMessage, md *metadata) error {
 func tagsOf(requestTags, mdTags json.RawMessage, generic []string) []string {
 	var out []string
 	for _, raw := range []json.RawMessage{requestTags, mdTags} {
-		if s, ok := jsonString(raw); ok {
+		if s, ok := srcjson.AsString(raw); ok {
 			raw = json.RawMessage(s)
 		}
 		var list []string
@@ -841,7 +822,7 @@ func cacheHit(raw json.RawMessage) string {
 func headerString(h map[string]json.RawMessage, name string) string {
 	for k, v := range h {
 		if strings.EqualFold(k, name) {
-			s, _ := jsonString(v)
+			s, _ := srcjson.AsString(v)
 			return s
 		}
 	}
@@ -903,16 +884,6 @@ func hostOf(rawURL string) string {
 
 // Helpers.
 
-func first[T comparable](vs ...T) T {
-	var zero T
-	for _, v := range vs {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
-}
-
 // firstError returns the first error object that says something.
 func firstError(vs ...*errorInfo) *errorInfo {
 	for _, v := range vs {
@@ -928,22 +899,9 @@ func isEmptyJSON(raw json.RawMessage) bool {
 	return len(v) == 0 || string(v) == "null" || string(v) == "{}" || string(v) == "[]" || string(v) == `""`
 }
 
-// jsonString decodes raw when it is a JSON string.
-func jsonString(raw json.RawMessage) (string, bool) {
-	v := bytes.TrimSpace(raw)
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
 // scalar renders a JSON string or number as text.
 func scalar(raw json.RawMessage) string {
-	if s, ok := jsonString(raw); ok {
+	if s, ok := srcjson.AsString(raw); ok {
 		return s
 	}
 	v := string(bytes.TrimSpace(raw))
@@ -951,63 +909,6 @@ func scalar(raw json.RawMessage) string {
 		return ""
 	}
 	return v
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-// decodeError re-decodes raw with encoding/json, whose errors name the
-// field by its JSON path, and returns a *ingest.FieldError.
-func decodeError(raw []byte, v any, fast error) error {
-	err := stdjson.Unmarshal(raw, v)
-	var te *stdjson.UnmarshalTypeError
-	var se *stdjson.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "record"
-		}
-		return ingest.Invalid(field, "%s, want %s", te.Value, jsonKind(te.Type))
-	case errors.As(err, &se):
-		return ingest.Invalid("record", "malformed JSON at offset %d: %s", se.Offset, se.Error())
-	case err != nil:
-		return ingest.Invalid("record", "malformed JSON: %s", err.Error())
-	}
-	return ingest.Invalid("record", "malformed JSON: %s", fast.Error())
-}
-
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	if t == reflect.TypeFor[json.Number]() {
-		return "a number"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		if t == reflect.TypeFor[json.RawMessage]() {
-			return "a JSON value"
-		}
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
-		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return t.String()
 }
 
 // invalidUTF8 returns a FieldError naming the field of the first string

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,10 +12,9 @@ import (
 
 	"github.com/aitdr/aitdr/ingest"
 	"github.com/aitdr/aitdr/ingest/aigateway"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // testNow is the clock of every test: after every sample's event time.
 var testNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -26,70 +23,14 @@ func newSource() *aigateway.Source {
 	return aigateway.New(aigateway.WithClock(func() time.Time { return testNow }))
 }
 
-func readFile(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-func inputs(tb testing.TB) []string {
-	tb.Helper()
-	files, err := filepath.Glob("testdata/*.in.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return files
-}
-
 // TestGolden shows every sample record normalized: each one is detected as
 // an AI-gateway record, normalizes to its testdata/<case>.golden.json
 // (rewritten with -update), and with the fields the pipeline sets is a
 // valid event.
 func TestGolden(t *testing.T) {
-	files := inputs(t)
-	if len(files) < 10 {
-		t.Fatalf("%d samples, want at least 10", len(files))
-	}
-	src := newSource()
-	for _, in := range files {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			raw := readFile(t, in)
-			if !src.Detect(raw) {
-				t.Error("Detect: false")
-			}
-			var ev schemas.Event
-			if err := src.Normalize(context.Background(), raw, &ev); err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			js, err := schemas.MarshalEventJSON(&ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := json.Indent(&out, js, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			out.WriteByte('\n')
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			} else if want := readFile(t, golden); !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("normalized event differs from %s (run with -update after review):\n%s", golden, out.Bytes())
-			}
-			ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, raw)
-			ev.SchemaVersion = schemas.EventSchemaVersion
-			ev.ObservedTime = testNow
-			ev.Raw = schemas.Raw{Format: schemas.RawJSON, Data: raw}
-			if err := ev.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-		})
+	events := ingesttest.Golden{Source: newSource(), Observed: testNow, Unfinished: true}.Run(t)
+	if len(events) < 10 {
+		t.Errorf("%d samples, want at least 10", len(events))
 	}
 }
 
@@ -210,8 +151,9 @@ func TestRedactContent(t *testing.T) {
 		"DE89370400440532013000", "sk-proj-Zq3vN8r2LkP0xY7wB4cT1mJ6hD9sF5gA2eR8uI0oW3nQ7vK1",
 		"sk-Xt7pQm2Lr9Vw4Ks8Nd1Fb6Hj3Yc5Ga0E", "iVBORw0KGgo", "INTERNAL ONLY",
 	}
-	for _, in := range inputs(t) {
-		raw := readFile(t, in)
+	inputs, _ := filepath.Glob("testdata/*.in.json")
+	for _, in := range inputs {
+		raw := ingesttest.ReadFile(t, in)
 		var fields []string
 		out, err := src.RedactContentFields(raw, func(field, text string) string {
 			fields = append(fields, field)
@@ -293,17 +235,13 @@ func TestRedactContentPaths(t *testing.T) {
 // and that Normalize returns an error or an event that is valid once the
 // pipeline fields are set.
 func FuzzNormalize(f *testing.F) {
-	for _, in := range inputs(f) {
-		f.Add(readFile(f, in))
-	}
+	ingesttest.Seed(f, "testdata/*.in.json")
 	f.Add([]byte(`{"call_type":"acompletion","startTime":"2025-03-14T14:41:09Z","user":"u","messages":"x"}`))
 	src := newSource()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var ev schemas.Event
 		if err := src.Normalize(context.Background(), raw, &ev); err == nil {
-			ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, raw)
-			ev.SchemaVersion = schemas.EventSchemaVersion
-			ev.ObservedTime = testNow
+			ingesttest.Finish(&ev, src.Product(), raw, testNow)
 			if err := ev.Validate(); err != nil {
 				t.Fatalf("normalized event is not valid: %v", err)
 			}
@@ -318,7 +256,7 @@ func FuzzNormalize(f *testing.F) {
 // BenchmarkNormalize measures normalizing a LiteLLM standard logging
 // payload of an agent's chat call.
 func BenchmarkNormalize(b *testing.B) {
-	raw := readFile(b, "testdata/litellm_payload_agent_key.in.json")
+	raw := ingesttest.ReadFile(b, "testdata/litellm_payload_agent_key.in.json")
 	src := newSource()
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
@@ -333,7 +271,7 @@ func BenchmarkNormalize(b *testing.B) {
 // BenchmarkRedactContent measures rewriting the content fields of the same
 // record.
 func BenchmarkRedactContent(b *testing.B) {
-	raw := readFile(b, "testdata/litellm_payload_agent_key.in.json")
+	raw := ingesttest.ReadFile(b, "testdata/litellm_payload_agent_key.in.json")
 	src := newSource()
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()

@@ -3,6 +3,8 @@ package aigateway
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aitdr/aitdr/ingest/srcjson"
 )
 
 // RedactContent rewrites every content field of record with replace; see
@@ -30,7 +32,7 @@ func (s *Source) RedactContentFields(record []byte, replace func(field, text str
 			case kind == '"' && isCredentialHeader(path):
 				return []byte(`"[REDACTED]"`), true
 			case kind == '"' && len(path) == 1 && path[0].is("api_key"):
-				v, _ := jsonString(raw)
+				v, _ := srcjson.AsString(raw)
 				if r := redactedKey(v); r != v {
 					return appendJSONString(nil, r), true
 				}
@@ -38,7 +40,7 @@ func (s *Source) RedactContentFields(record []byte, replace func(field, text str
 			case (kind == '{' || kind == '[') && wholeContent(path):
 				return appendJSONString(nil, replace(pathString(path), string(raw))), true
 			case kind == '"' && isContent(path):
-				v, ok := jsonString(raw)
+				v, ok := srcjson.AsString(raw)
 				if !ok || v == "" {
 					return nil, false
 				}

@@ -22,12 +22,9 @@ package anthropic
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	stdjson "encoding/json"
-	"errors"
 	"fmt"
-	"net/netip"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +33,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -79,7 +77,7 @@ func (s *Source) Product() schemas.Product { return schemas.ProductAnthropic }
 // or a page of them.
 func (s *Source) Detect(record []byte) bool {
 	for _, d := range detectAny {
-		if d[0].in(record) && (len(d) == 1 || d[1].in(record)) {
+		if d[0].In(record) && (len(d) == 1 || d[1].In(record)) {
 			return true
 		}
 	}
@@ -88,14 +86,14 @@ func (s *Source) Detect(record []byte) bool {
 
 // detectAny lists what marks a record of this source: one needle, or two
 // that must both be there.
-var detectAny = [][]needle{
-	{newNeedle(`"activity_`), newNeedle(`_actor"`)},
-	{newNeedle(`"uncached_input_tokens"`)},
-	{newNeedle(`"core_metrics"`)},
-	{newNeedle(`"partial_key_hint"`)},
-	{newNeedle(`"added_at"`), newNeedle(`"user_`)},
-	{newNeedle(`"workspace_role"`), newNeedle(`"wrkspc_`)},
-	{newNeedle(`"invited_at"`), newNeedle(`"invite_`)},
+var detectAny = [][]srcjson.Needle{
+	{srcjson.NewNeedle(`"activity_`), srcjson.NewNeedle(`_actor"`)},
+	{srcjson.NewNeedle(`"uncached_input_tokens"`)},
+	{srcjson.NewNeedle(`"core_metrics"`)},
+	{srcjson.NewNeedle(`"partial_key_hint"`)},
+	{srcjson.NewNeedle(`"added_at"`), srcjson.NewNeedle(`"user_`)},
+	{srcjson.NewNeedle(`"workspace_role"`), srcjson.NewNeedle(`"wrkspc_`)},
+	{srcjson.NewNeedle(`"invited_at"`), srcjson.NewNeedle(`"invite_`)},
 }
 
 // Split emits the records of a page ({"data": [...], "has_more": ...}):
@@ -286,14 +284,14 @@ type actor struct {
 // Normalize fills ev from one activity, Admin API object or usage row.
 func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) error {
 	if !utf8.Valid(raw) {
-		return invalidUTF8(raw)
+		return srcjson.InvalidUTF8(raw)
 	}
 	var r record
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return decodeError(raw, &r, err)
+		return srcjson.Explain(raw, &r, err)
 	}
 	ev.Source.Product = schemas.ProductAnthropic
-	ev.Source.Org = first(r.OrganizationID, s.org)
+	ev.Source.Org = cmp.Or(r.OrganizationID, s.org)
 	ev.Identity.Provider, ev.Identity.Account = "anthropic", s.org
 	ev.AI.Provider = "anthropic"
 	switch {
@@ -393,7 +391,7 @@ func (s *Source) actor(a *actor, ev *schemas.Event) error {
 		}
 		kind = schemas.KindHuman
 		id.ID = s.userID(a.EmailAddress, a.UserID)
-		id.UID, id.Name, id.Email = first(a.UserID, a.EmailAddress), first(a.EmailAddress, a.UserID), a.EmailAddress
+		id.UID, id.Name, id.Email = cmp.Or(a.UserID, a.EmailAddress), cmp.Or(a.EmailAddress, a.UserID), a.EmailAddress
 		id.AccountType = schemas.AccountCorporate
 	case "api_actor":
 		if a.APIKeyID == "" {
@@ -423,7 +421,7 @@ func (s *Source) actor(a *actor, ev *schemas.Event) error {
 			return ingest.Missing("actor.directory_id")
 		}
 		id.ID = "anthropic:" + s.org + ":scim/" + a.DirectoryID
-		id.UID, id.Name = a.DirectoryID, first(a.IdPConnectionType, a.DirectoryID)
+		id.UID, id.Name = a.DirectoryID, cmp.Or(a.IdPConnectionType, a.DirectoryID)
 	case "federated_identity_actor":
 		if a.Issuer == "" || a.Subject == "" {
 			return ingest.Missing("actor.issuer and actor.subject")
@@ -436,14 +434,14 @@ func (s *Source) actor(a *actor, ev *schemas.Event) error {
 			return ingest.Missing("actor.provider")
 		}
 		p := a.Provider
-		principal := first(p.SignedPrincipal, a.Subject)
-		account := first(p.AccountID, p.SubscriptionID, p.ProjectNumber, p.Issuer)
+		principal := cmp.Or(p.SignedPrincipal, a.Subject)
+		account := cmp.Or(p.AccountID, p.SubscriptionID, p.ProjectNumber, p.Issuer)
 		if principal == "" {
 			return ingest.Missing("actor.provider.signed_principal")
 		}
 		id.ID = "anthropic:" + s.org + ":federated/" + p.Type + "/" + principal
 		id.UID, id.Name, id.Account = principal, principal, account
-		ev.Session.CredentialType, ev.Session.Issuer = schemas.CredentialWorkloadIdentity, first(p.Issuer, p.Type)
+		ev.Session.CredentialType, ev.Session.Issuer = schemas.CredentialWorkloadIdentity, cmp.Or(p.Issuer, p.Type)
 	case "attested_device_actor":
 		if a.ExternalClientID == "" {
 			return ingest.Missing("actor.external_client_id")
@@ -464,11 +462,11 @@ func (s *Source) actor(a *actor, ev *schemas.Event) error {
 		// Anthropic staff: an identity of Anthropic's, not the customer's.
 		kind = schemas.KindHuman
 		id.Account = "anthropic"
-		id.ID = "anthropic:anthropic:staff/" + first(strings.ToLower(a.EmailAddress), "unknown")
+		id.ID = "anthropic:anthropic:staff/" + cmp.Or(strings.ToLower(a.EmailAddress), "unknown")
 		id.Name, id.Email = a.EmailAddress, a.EmailAddress
 	case "system_actor":
 		id.Account = "anthropic"
-		id.ID = "anthropic:anthropic:system/" + first(a.Service, "unknown")
+		id.ID = "anthropic:anthropic:system/" + cmp.Or(a.Service, "unknown")
 		id.Name = a.Service
 	case "":
 		return ingest.Missing("actor.type")
@@ -477,11 +475,11 @@ func (s *Source) actor(a *actor, ev *schemas.Event) error {
 	}
 	id.Kind = kind
 	if a.IPAddress != "" {
-		addr, err := netip.ParseAddr(a.IPAddress)
-		if err != nil {
+		canonical, ok := srcjson.CanonicalIP(a.IPAddress)
+		if !ok {
 			return ingest.Invalid("actor.ip_address", "%q is not an IP address", a.IPAddress)
 		}
-		ev.Network.SourceIP = addr.Unmap().String()
+		ev.Network.SourceIP = canonical
 	}
 	ev.Network.UserAgent = a.UserAgent
 	return nil
@@ -531,7 +529,7 @@ func (s *Source) user(r *record, ev *schemas.Event) error {
 	id := &ev.Identity
 	id.ID = s.userID(r.Email, r.ID)
 	id.Kind, id.Type, id.AccountType = schemas.KindHuman, "user", schemas.AccountCorporate
-	id.UID, id.Name, id.DisplayName, id.Email = r.ID, first(r.Email, r.ID), r.Name, r.Email
+	id.UID, id.Name, id.DisplayName, id.Email = r.ID, cmp.Or(r.Email, r.ID), r.Name, r.Email
 	ev.Action = schemas.Action{Name: "user.added", Service: "users", Verb: schemas.VerbCreate, Category: schemas.CategoryIAMChange}
 	ev.Outcome = schemas.OutcomeSuccess
 	ev.Target = schemas.Target{Type: "user", ID: r.ID, Name: r.Email}
@@ -543,9 +541,9 @@ func (s *Source) user(r *record, ev *schemas.Event) error {
 // messagesUsage fills ev from a Messages usage row: one API key's use of
 // one model in one time bucket.
 func (s *Source) messagesUsage(r *record, ev *schemas.Event) error {
-	start, ok := jsonString(r.StartingAt)
+	start, ok := srcjson.AsString(r.StartingAt)
 	if !ok && len(bytes.TrimSpace(r.StartingAt)) > 0 && string(bytes.TrimSpace(r.StartingAt)) != "null" {
-		return ingest.Invalid("starting_at", "%s is not a time", truncate(string(r.StartingAt), 40))
+		return ingest.Invalid("starting_at", "%s is not a time", srcjson.Clip(string(r.StartingAt), 40, ""))
 	}
 	t, err := parseTime("starting_at", start, s.now())
 	if err != nil {
@@ -892,7 +890,7 @@ func parseTime(field, v string, now time.Time) (time.Time, error) {
 		}
 	}
 	t = t.UTC()
-	if t.Year() < 2000 || t.After(now.Add(24*time.Hour)) {
+	if srcjson.Implausible(t, now) != "" {
 		return time.Time{}, ingest.Invalid(field, "%s is not a plausible event time", t.Format(time.RFC3339Nano))
 	}
 	return t, nil
@@ -907,103 +905,7 @@ func count(field string, raw json.RawMessage) (int64, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || f > 1e15 || f != float64(int64(f)) {
-		return 0, ingest.Invalid(field, "%s is not a count", truncate(strings.TrimSpace(string(raw)), 40))
+		return 0, ingest.Invalid(field, "%s is not a count", srcjson.Clip(strings.TrimSpace(string(raw)), 40, ""))
 	}
 	return int64(f), nil
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func jsonString(raw json.RawMessage) (string, bool) {
-	v := bytes.TrimSpace(raw)
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-// decodeError re-decodes raw with encoding/json, whose errors name the
-// field by its JSON path, and returns a *ingest.FieldError.
-func decodeError(raw []byte, v any, fast error) error {
-	err := stdjson.Unmarshal(raw, v)
-	var te *stdjson.UnmarshalTypeError
-	var se *stdjson.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "record"
-		}
-		return ingest.Invalid(field, "%s, want %s", te.Value, jsonKind(te.Type))
-	case errors.As(err, &se):
-		return ingest.Invalid("record", "malformed JSON at offset %d: %s", se.Offset, se.Error())
-	case err != nil:
-		return ingest.Invalid("record", "malformed JSON: %s", err.Error())
-	}
-	return ingest.Invalid("record", "malformed JSON: %s", fast.Error())
-}
-
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		if t == reflect.TypeFor[json.RawMessage]() {
-			return "a JSON value"
-		}
-		return "an array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	case reflect.Bool:
-		return "a boolean"
-	}
-	return "a number"
-}
-
-// invalidUTF8 names the member holding the first byte of raw that is not
-// UTF-8: the nearest key before it.
-func invalidUTF8(raw []byte) error {
-	i := 0
-	for i < len(raw) {
-		r, size := utf8.DecodeRune(raw[i:])
-		if r == utf8.RuneError && size == 1 {
-			break
-		}
-		i += size
-	}
-	field := "record"
-	if q := bytes.LastIndexByte(raw[:i], '"'); q > 0 {
-		if c := bytes.LastIndexByte(raw[:q], ':'); c > 0 {
-			if ke := bytes.LastIndexByte(raw[:c], '"'); ke > 0 {
-				if ks := bytes.LastIndexByte(raw[:ke], '"'); ks >= 0 && utf8.Valid(raw[ks+1:ke]) {
-					field = string(raw[ks+1 : ke])
-				}
-			}
-		}
-	}
-	return ingest.Invalid(field, "invalid UTF-8")
 }

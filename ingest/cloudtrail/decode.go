@@ -5,30 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/aitdr/aitdr/ingest"
-	json "github.com/goccy/go-json"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 )
 
-// decode unmarshals data into v with goccy/go-json, the fast path. goccy
-// reports type mismatches with Go field names (and some of them as syntax
-// errors), so on any error decode runs the standard library over the same
-// bytes: its type errors carry the JSON path, which becomes a
-// *ingest.FieldError under prefix; its syntax errors are wrapped as they
-// are. When the standard library accepts what goccy refused, v holds its
-// result and decode returns nil. Neither decoder rejects invalid UTF-8
-// (goccy keeps the bytes, the standard library replaces them with U+FFFD):
-// the caller checks its key fields.
+// decode unmarshals data into v with srcjson.Unmarshal: goccy/go-json,
+// the fast path, and the standard library over the same bytes when goccy
+// fails (goccy reports type mismatches with Go field names, and some of
+// them as syntax errors). The standard library's type errors carry the
+// JSON path, which becomes a *ingest.FieldError under prefix; its syntax
+// errors are wrapped as they are. When the standard library accepts what
+// goccy refused, v holds its result and decode returns nil. Neither
+// decoder rejects invalid UTF-8 (goccy keeps the bytes, the standard
+// library replaces them with U+FFFD): the caller checks its key fields.
 func decode(data []byte, v any, prefix string) error {
-	if fastDecode(data, v) == nil {
-		return nil
-	}
-	// Start again from zero: goccy may have filled part of v.
-	reflect.ValueOf(v).Elem().SetZero()
-	err := stdjson.Unmarshal(data, v)
+	err := srcjson.Unmarshal(data, v)
 	if err == nil {
 		return nil
 	}
@@ -38,23 +32,12 @@ func decode(data []byte, v any, prefix string) error {
 		if field == "" {
 			field = "record"
 		}
-		return ingest.Invalid(field, "%s, want %s", typeErr.Value, kindName(typeErr.Type))
+		return ingest.Invalid(field, "%s, want %s", typeErr.Value, srcjson.Kind(typeErr.Type))
 	}
 	if prefix != "" {
 		return fmt.Errorf("decode %s: %w", prefix, err)
 	}
 	return fmt.Errorf("decode json: %w", err)
-}
-
-// fastDecode is goccy's Unmarshal, with a panic inside the decoder turned
-// into an error so that the slow path takes over.
-func fastDecode(data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("goccy/go-json panicked: %v", r)
-		}
-	}()
-	return json.Unmarshal(data, v)
 }
 
 func joinField(prefix, field string) string {
@@ -65,31 +48,6 @@ func joinField(prefix, field string) string {
 		return prefix
 	}
 	return prefix + "." + field
-}
-
-// kindName names a Go type the way a JSON reader thinks of it.
-func kindName(t reflect.Type) string {
-	if t == nil {
-		return "a value"
-	}
-	if t == reflect.TypeFor[json.Number]() {
-		return "number"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "number"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "object"
-	}
-	return t.String()
 }
 
 // isNull reports whether raw is absent or the JSON null.

@@ -4,10 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -22,7 +21,7 @@ func seeds(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
-		for _, rec := range records(f, src, data) {
+		for _, rec := range ingesttest.Records(f, src, data) {
 			f.Add(rec)
 		}
 	}
@@ -45,51 +44,14 @@ func FuzzNormalize(f *testing.F) {
 		if err := src.Normalize(context.Background(), data, &ev); err != nil {
 			return
 		}
-		pipeline(&ev, data)
+		ingesttest.Finish(&ev, src.Product(), data, now)
 		if err := ev.Validate(); err != nil {
 			t.Fatalf("accepted record gives an invalid event: %v\nrecord: %q", err, data)
 		}
-		if field := invalidUTF8(reflect.ValueOf(ev), ""); field != "" {
+		if field := ingesttest.InvalidUTF8(&ev); field != "" {
 			t.Fatalf("accepted record gives invalid UTF-8 in %s\nrecord: %q", field, data)
 		}
 	})
-}
-
-// invalidUTF8 returns the first string field of v that is not valid UTF-8.
-func invalidUTF8(v reflect.Value, path string) string {
-	switch v.Kind() {
-	case reflect.String:
-		if !utf8.ValidString(v.String()) {
-			return path
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() {
-				if bad := invalidUTF8(v.Field(i), path+"."+f.Name); bad != "" {
-					return bad
-				}
-			}
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if bad := invalidUTF8(it.Key(), path+"[key]"); bad != "" {
-				return bad
-			}
-			if bad := invalidUTF8(it.Value(), path+"["+it.Key().String()+"]"); bad != "" {
-				return bad
-			}
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return "" // the raw record
-		}
-		for i := range v.Len() {
-			if bad := invalidUTF8(v.Index(i), path); bad != "" {
-				return bad
-			}
-		}
-	}
-	return ""
 }
 
 // FuzzSplit shows that no delivery panics Split.

@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/aitdr/aitdr/ingest"
@@ -97,7 +98,7 @@ func (n *normalizer) identity() error {
 	p.CredentialID = u.AccessKeyID
 	s.CredentialType = credentialType(u.AccessKeyID)
 	arn := parseARN(u.ARN)
-	account := first(u.AccountID, arn.account, r.RecipientAccountID)
+	account := cmp.Or(u.AccountID, arn.account, r.RecipientAccountID)
 
 	sc := &u.SessionContext
 	console := r.EventName == "ConsoleLogin" || r.SessionCredentialFromConsole == "true"
@@ -108,7 +109,7 @@ func (n *normalizer) identity() error {
 	}
 	switch typ {
 	case typeIAMUser:
-		name := first(u.UserName, lastSegment(arn.resource))
+		name := cmp.Or(u.UserName, lastSegment(arn.resource))
 		if name == "" {
 			return ingest.Missing("userIdentity.userName")
 		}
@@ -129,11 +130,11 @@ func (n *normalizer) identity() error {
 		issuer := sc.SessionIssuer
 		roleARN := parseARN(issuer.ARN)
 		role, session := assumedRole(arn.resource)
-		role = first(issuer.UserName, lastSegment(roleARN.resource), role)
+		role = cmp.Or(issuer.UserName, lastSegment(roleARN.resource), role)
 		if role == "" {
 			return ingest.Missing("userIdentity.sessionContext.sessionIssuer.userName")
 		}
-		account = first(issuer.AccountID, roleARN.account, account)
+		account = cmp.Or(issuer.AccountID, roleARN.account, account)
 		if account == "" {
 			return ingest.Missing("userIdentity.accountId")
 		}
@@ -186,7 +187,7 @@ func (n *normalizer) identity() error {
 			return ingest.Missing("userIdentity.accountId")
 		}
 		p.ID = "aws:" + account + ":root"
-		p.Account, p.Name = account, first(u.UserName, "root")
+		p.Account, p.Name = account, cmp.Or(u.UserName, "root")
 		p.Kind = schemas.KindHuman
 		if r.EventName == "ConsoleLogin" {
 			s.CredentialType = schemas.CredentialPassword
@@ -196,9 +197,9 @@ func (n *normalizer) identity() error {
 		if u.InvokedBy == "" {
 			return ingest.Missing("userIdentity.invokedBy")
 		}
-		account = first(r.RecipientAccountID, u.AccountID)
+		account = cmp.Or(r.RecipientAccountID, u.AccountID)
 		p.ID = "aws:" + account + ":service/" + u.InvokedBy
-		p.Account, p.Name, p.UID = account, u.InvokedBy, first(u.ARN, u.InvokedBy)
+		p.Account, p.Name, p.UID = account, u.InvokedBy, cmp.Or(u.ARN, u.InvokedBy)
 		p.Kind = schemas.KindService
 
 	case typeAWSAccount:
@@ -212,7 +213,7 @@ func (n *normalizer) identity() error {
 		} else {
 			p.ID = "aws:" + account + ":account"
 		}
-		p.Account, p.UID = account, first(u.ARN, u.PrincipalID)
+		p.Account, p.UID = account, cmp.Or(u.ARN, u.PrincipalID)
 		p.Kind = schemas.KindUnknown
 		if strings.HasPrefix(principal, "AROA") {
 			p.Kind = schemas.KindService
@@ -223,12 +224,12 @@ func (n *normalizer) identity() error {
 		if o.UserID == "" {
 			return ingest.Missing("userIdentity.onBehalfOf.userId")
 		}
-		store := first(lastSegment(parseARN(o.IdentityStoreARN).resource), u.AccountID, r.RecipientAccountID)
+		store := cmp.Or(lastSegment(parseARN(o.IdentityStoreARN).resource), u.AccountID, r.RecipientAccountID)
 		p.ID = "aws:" + store + ":identitycenter-user/" + o.UserID
 		p.Account, p.UID = store, o.UserID
 		p.Kind = schemas.KindHuman
 		p.AccountType = schemas.AccountCorporate
-		p.CredentialID = first(u.CredentialID, u.AccessKeyID)
+		p.CredentialID = cmp.Or(u.CredentialID, u.AccessKeyID)
 		s.CredentialType = schemas.CredentialSSO
 		s.Issuer = o.IdentityStoreARN
 
@@ -236,7 +237,7 @@ func (n *normalizer) identity() error {
 		if u.UserName == "" {
 			return ingest.Missing("userIdentity.userName")
 		}
-		account = first(r.RecipientAccountID, u.AccountID)
+		account = cmp.Or(r.RecipientAccountID, u.AccountID)
 		native := "saml-user/"
 		if typ == typeWebIdentityUser {
 			native = "web-identity-user/"
@@ -245,7 +246,7 @@ func (n *normalizer) identity() error {
 			native += u.IdentityProvider + "/"
 		}
 		p.ID = "aws:" + account + ":" + native + u.UserName
-		p.Account, p.Name, p.UID = account, u.UserName, first(u.ARN, u.PrincipalID)
+		p.Account, p.Name, p.UID = account, u.UserName, cmp.Or(u.ARN, u.PrincipalID)
 		s.Issuer = u.IdentityProvider
 		switch {
 		case typ == typeSAMLUser:
@@ -278,7 +279,7 @@ func (n *normalizer) identity() error {
 			return ingest.Missing("userIdentity.principalId")
 		}
 		p.Account, p.Name = account, u.UserName
-		p.UID = first(u.ARN, u.PrincipalID)
+		p.UID = cmp.Or(u.ARN, u.PrincipalID)
 		p.Kind = schemas.KindUnknown
 	}
 
@@ -386,14 +387,4 @@ func lastSegment(s string) string {
 		return ""
 	}
 	return s[i+1:]
-}
-
-// first returns the first non-empty value.
-func first(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

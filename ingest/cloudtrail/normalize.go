@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -44,9 +45,9 @@ var (
 // Option configures a Source.
 type Option func(*Source)
 
-// Clock sets the clock that bounds event times: a record more than 24 hours
-// ahead of it is rejected. The default is time.Now.
-func Clock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
+// WithClock sets the clock that bounds event times: a record more than 24
+// hours ahead of it is rejected. The default is time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
 
 // New returns a CloudTrail Source.
 func New(opts ...Option) *Source {
@@ -222,14 +223,11 @@ func (n *normalizer) attr(key, value string) {
 	if n.ev.Attributes == nil {
 		n.ev.Attributes = make(map[string]string, 16)
 	}
-	n.ev.Attributes[key] = clean(value)
+	n.ev.Attributes[key] = srcjson.Clean(value)
 }
 
-var (
-	minTime        = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxClockSkew   = 24 * time.Hour
-	basicTimestamp = "20060102T150405Z"
-)
+// basicTimestamp is the basic ISO 8601 form of a session creation date.
+const basicTimestamp = "20060102T150405Z"
 
 // eventTime parses eventTime and rejects times before 2000 or more than a
 // day ahead of now.
@@ -239,11 +237,8 @@ func eventTime(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, ingest.Invalid("eventTime", "%q is not an RFC 3339 time", clip(s))
 	}
 	t = t.UTC()
-	if t.Before(minTime) {
-		return time.Time{}, ingest.Invalid("eventTime", "%s is before 2000", s)
-	}
-	if t.After(now.Add(maxClockSkew)) {
-		return time.Time{}, ingest.Invalid("eventTime", "%s is more than 24h in the future", s)
+	if why := srcjson.Implausible(t, now); why != "" {
+		return time.Time{}, ingest.Invalid("eventTime", "%s is %s", s, why)
 	}
 	return t, nil
 }
@@ -299,15 +294,6 @@ func (r *record) checkUTF8() error {
 	return nil
 }
 
-// clean returns s with invalid UTF-8 replaced, for fields that are kept but
-// not keyed on.
-func clean(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
 // outcome sets Outcome and Error: errorCode or errorMessage mark a failure,
 // and so does a console sign-in whose responseElements.ConsoleLogin is
 // "Failure".
@@ -316,7 +302,7 @@ func (n *normalizer) outcome() {
 	ev.Outcome = schemas.OutcomeSuccess
 	if r.ErrorCode != "" || r.ErrorMessage != "" || n.resp.ConsoleLogin == "Failure" {
 		ev.Outcome = schemas.OutcomeFailure
-		ev.Error = schemas.ErrorDetail{Code: clean(r.ErrorCode), Message: clean(r.ErrorMessage)}
+		ev.Error = schemas.ErrorDetail{Code: srcjson.Clean(r.ErrorCode), Message: srcjson.Clean(r.ErrorMessage)}
 	}
 }
 
@@ -325,7 +311,7 @@ func (n *normalizer) outcome() {
 // service made the call, which is kept as an attribute instead.
 func (n *normalizer) network() {
 	r := n.r
-	n.ev.Network.UserAgent = clean(r.UserAgent)
+	n.ev.Network.UserAgent = srcjson.Clean(r.UserAgent)
 	if r.SourceIPAddress == "" {
 		return
 	}

@@ -5,141 +5,37 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
 	"github.com/aitdr/aitdr/ingest/cloudtrail"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // now is the clock of the tests: a few days after the samples.
 var now = time.Date(2025, 3, 20, 0, 0, 0, 0, time.UTC)
 
 func newSource() *cloudtrail.Source {
-	return cloudtrail.New(cloudtrail.Clock(func() time.Time { return now }))
-}
-
-// records returns the records of a delivery: its split records, or the
-// delivery itself when it is a single record.
-func records(t testing.TB, src *cloudtrail.Source, delivery []byte) [][]byte {
-	t.Helper()
-	var recs [][]byte
-	split, err := src.Split(delivery, func(r []byte) error {
-		recs = append(recs, bytes.Clone(r))
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("split: %v", err)
-	}
-	if !split {
-		return [][]byte{delivery}
-	}
-	return recs
-}
-
-// pipeline sets what the ingest stage adds after Normalize, so that the
-// event can be validated and the golden file reads like a real event.
-func pipeline(ev *schemas.Event, record []byte) {
-	ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, record)
-	ev.SchemaVersion = schemas.EventSchemaVersion
-	ev.ObservedTime = now
+	return cloudtrail.New(cloudtrail.WithClock(func() time.Time { return now }))
 }
 
 // TestGolden shows every sample in testdata normalizing to its golden
 // event: single records, a log file and EventBridge envelopes (split
-// first), each event valid under the contract. Run with -update to
-// rewrite the golden files after a reviewed change.
+// first), each event valid under the contract; and the samples spanning
+// the event families the brief names: at least 20 distinct actions, and
+// each family. Run with -update to rewrite the golden files after a
+// reviewed change.
 func TestGolden(t *testing.T) {
-	src := newSource()
-	inputs, err := filepath.Glob("testdata/*.in.json")
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no samples: %v", err)
-	}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !src.Detect(data) {
-				t.Errorf("Detect = false for the delivery")
-			}
-			recs := records(t, src, data)
-			var events [][]byte
-			for i, rec := range recs {
-				if !src.Detect(rec) {
-					t.Errorf("record %d: Detect = false", i)
-				}
-				var ev schemas.Event
-				if err := src.Normalize(context.Background(), rec, &ev); err != nil {
-					t.Fatalf("record %d: %v", i, err)
-				}
-				pipeline(&ev, rec)
-				if err := ev.Validate(); err != nil {
-					t.Errorf("record %d: invalid event: %v", i, err)
-				}
-				b, err := schemas.MarshalEventJSON(&ev)
-				if err != nil {
-					t.Fatal(err)
-				}
-				events = append(events, b)
-			}
-			got := events[0]
-			if len(recs) > 1 || !bytes.Equal(recs[0], data) {
-				got = append(append([]byte("["), bytes.Join(events, []byte(","))...), ']')
-			}
-			var out bytes.Buffer
-			if err := json.Indent(&out, got, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			out.WriteByte('\n')
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("%s differs from the normalized event (run with -update and review the diff):\n%s", golden, out.Bytes())
-			}
-		})
-	}
-}
-
-// TestGoldenCoverage shows the samples span the event families the brief
-// names: at least 20 distinct actions, and each family.
-func TestGoldenCoverage(t *testing.T) {
-	src := newSource()
-	inputs, _ := filepath.Glob("testdata/*.in.json")
+	events := ingesttest.Golden{Source: newSource(), Observed: now, Split: true}.Run(t)
 	actions := map[string]bool{}
 	categories := map[schemas.Category]bool{}
-	for _, in := range inputs {
-		data, err := os.ReadFile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rec := range records(t, src, data) {
-			var ev schemas.Event
-			if err := src.Normalize(context.Background(), rec, &ev); err != nil {
-				t.Fatalf("%s: %v", in, err)
-			}
-			actions[ev.Action.Service+" "+ev.Action.Name] = true
-			categories[ev.Action.Category] = true
-		}
+	for _, ev := range events {
+		actions[ev.Action.Service+" "+ev.Action.Name] = true
+		categories[ev.Action.Category] = true
 	}
 	if len(actions) < 20 {
 		t.Errorf("%d distinct actions, want at least 20", len(actions))
@@ -346,7 +242,7 @@ func TestTolerated(t *testing.T) {
 			if err := src.Normalize(context.Background(), tt.record, &ev); err != nil {
 				t.Fatal(err)
 			}
-			pipeline(&ev, tt.record)
+			ingesttest.Finish(&ev, src.Product(), tt.record, now)
 			if err := ev.Validate(); err != nil {
 				t.Errorf("invalid event: %v", err)
 			}
@@ -368,6 +264,12 @@ func TestDetect(t *testing.T) {
 	src := newSource()
 	if !src.Detect(record(t, nil)) {
 		t.Error("Detect = false for a CloudTrail record")
+	}
+	samples, _ := filepath.Glob("testdata/*.in.json")
+	for _, in := range samples {
+		if !src.Detect(ingesttest.ReadFile(t, in)) {
+			t.Errorf("Detect = false for %s", in)
+		}
 	}
 	others := map[string]string{
 		"okta":         `{"uuid":"f2c1","published":"2025-03-14T09:26:41Z","eventType":"user.session.start","actor":{"id":"00u1","type":"User"},"outcome":{"result":"SUCCESS"}}`,
@@ -411,7 +313,7 @@ func TestInvalidUTF8Everywhere(t *testing.T) {
 				}
 				continue
 			}
-			if field := invalidUTF8(reflect.ValueOf(ev), ""); field != "" {
+			if field := ingesttest.InvalidUTF8(&ev); field != "" {
 				t.Errorf("%s at %d: invalid UTF-8 in %s", name, i, field)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 )
 
 // TestSplit shows log files and CloudTrail EventBridge envelopes split
@@ -101,7 +102,7 @@ func TestSplitLogFileSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := records(t, newSource(), data)
+	recs := ingesttest.Records(t, newSource(), data)
 	if len(recs) != 3 {
 		t.Fatalf("%d records, want 3", len(recs))
 	}

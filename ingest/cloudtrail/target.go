@@ -1,10 +1,12 @@
 package cloudtrail
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -130,9 +132,9 @@ func (n *normalizer) action() {
 		res := r.Resources[0]
 		ev.Target = schemas.Target{
 			Type:   resourceType(res.Type),
-			ID:     clean(res.ARN),
-			Name:   clean(arnName(res.ARN)),
-			Tenant: first(res.AccountID, parseARN(res.ARN).account),
+			ID:     srcjson.Clean(res.ARN),
+			Name:   srcjson.Clean(arnName(res.ARN)),
+			Tenant: cmp.Or(res.AccountID, parseARN(res.ARN).account),
 		}
 	}
 	n.tenant()
@@ -152,10 +154,10 @@ func (n *normalizer) action() {
 		}
 		n.attr("aws.login_to", string(add.LoginTo))
 	}
-	if v := first(string(resp.Issuer), string(resp.Provider)); v != "" {
-		ev.Session.Issuer = clean(v)
+	if v := cmp.Or(string(resp.Issuer), string(resp.Provider)); v != "" {
+		ev.Session.Issuer = srcjson.Clean(v)
 	}
-	n.attr("aws.issued_access_key_id", first(string(resp.Credentials.AccessKeyID), string(resp.AccessKey.AccessKeyID)))
+	n.attr("aws.issued_access_key_id", cmp.Or(string(resp.Credentials.AccessKeyID), string(resp.AccessKey.AccessKeyID)))
 	n.attr("aws.assumed_role_user_arn", string(resp.AssumedRoleUser.ARN))
 	n.attr("aws.web_identity_subject", string(resp.SubjectFromWebIdentityToken))
 	n.attr("aws.role_session_name", string(q.RoleSessionName))
@@ -217,7 +219,7 @@ func (n *normalizer) target(kind targetKind) {
 	t := &ev.Target
 	account := ev.Source.Account
 	set := func(typ, id, name string) {
-		t.Type, t.ID, t.Name = typ, clean(id), clean(name)
+		t.Type, t.ID, t.Name = typ, srcjson.Clean(id), srcjson.Clean(name)
 	}
 	switch kind {
 	case targetIAM:
@@ -264,13 +266,13 @@ func (n *normalizer) target(kind targetKind) {
 	case targetRoleARN:
 		if q.RoleARN != "" {
 			a := parseARN(string(q.RoleARN))
-			set("iam_role", string(q.RoleARN), first(lastSegment(a.resource), string(q.RoleARN)))
+			set("iam_role", string(q.RoleARN), cmp.Or(lastSegment(a.resource), string(q.RoleARN)))
 			t.Tenant = a.account
 		}
 
 	case targetFederatedUser:
 		if q.Name != "" {
-			id := first(string(n.resp.FederatedUser.ARN), "arn:"+n.partition()+":sts::"+account+":federated-user/"+string(q.Name))
+			id := cmp.Or(string(n.resp.FederatedUser.ARN), "arn:"+n.partition()+":sts::"+account+":federated-user/"+string(q.Name))
 			set("federated_user", id, string(q.Name))
 		}
 
@@ -281,7 +283,7 @@ func (n *normalizer) target(kind targetKind) {
 				id = string(q.AccountID) + "/" + id
 			}
 			set("permission_set", id, string(q.RoleName))
-			t.Tenant = clean(string(q.AccountID))
+			t.Tenant = srcjson.Clean(string(q.AccountID))
 		}
 
 	case targetS3:
@@ -289,36 +291,36 @@ func (n *normalizer) target(kind targetKind) {
 			set("s3_bucket", "arn:"+n.partition()+":s3:::"+string(q.BucketName), string(q.BucketName))
 			for _, res := range r.Resources {
 				if res.Type == "AWS::S3::Bucket" {
-					t.Tenant = clean(res.AccountID)
+					t.Tenant = srcjson.Clean(res.AccountID)
 				}
 			}
 			n.attr("aws.s3.key", string(q.Key))
 		}
 
 	case targetModel:
-		id := first(string(q.ModelID), string(q.ModelIdentifier))
+		id := cmp.Or(string(q.ModelID), string(q.ModelIdentifier))
 		if id == "" {
 			return
 		}
 		model := modelName(id)
 		if !strings.HasPrefix(id, "arn:") {
-			id = first(n.resourceARN("AWS::Bedrock::"), id)
+			id = cmp.Or(n.resourceARN("AWS::Bedrock::"), id)
 		}
 		set("model", id, model)
 		ev.AI.Model = t.Name
 
 	case targetCustomization:
 		if q.JobName != "" {
-			set("training_job", first(string(n.resp.JobARN), string(q.JobName)), string(q.JobName))
+			set("training_job", cmp.Or(string(n.resp.JobARN), string(q.JobName)), string(q.JobName))
 		}
 		if q.BaseModelIdentifier != "" {
-			ev.AI.Model = clean(modelName(string(q.BaseModelIdentifier)))
+			ev.AI.Model = srcjson.Clean(modelName(string(q.BaseModelIdentifier)))
 		}
 		n.attr("aws.bedrock.custom_model_name", string(q.CustomModelName))
 
 	case targetAgent:
 		if q.AgentID != "" {
-			set("agent", first(n.resourceARN("AWS::Bedrock::"), string(q.AgentID)), string(q.AgentID))
+			set("agent", cmp.Or(n.resourceARN("AWS::Bedrock::"), string(q.AgentID)), string(q.AgentID))
 			n.attr("aws.bedrock.agent_alias_id", string(q.AgentAliasID))
 		}
 
@@ -343,7 +345,7 @@ func (n *normalizer) target(kind targetKind) {
 		}
 
 	case targetTrail:
-		name := first(string(q.Name), string(q.TrailName))
+		name := cmp.Or(string(q.Name), string(q.TrailName))
 		if name == "" {
 			return
 		}
@@ -370,7 +372,7 @@ func (n *normalizer) target(kind targetKind) {
 		}
 
 	case targetSecret:
-		id := first(string(q.SecretID), string(q.Name))
+		id := cmp.Or(string(q.SecretID), string(q.Name))
 		if id == "" {
 			return
 		}
@@ -382,7 +384,7 @@ func (n *normalizer) target(kind targetKind) {
 		set("secret", id, name)
 
 	case targetKMSKey:
-		id := first(n.resourceARN("AWS::KMS::Key"), string(q.KeyID))
+		id := cmp.Or(n.resourceARN("AWS::KMS::Key"), string(q.KeyID))
 		if id == "" {
 			return
 		}
@@ -409,10 +411,10 @@ func (n *normalizer) target(kind targetKind) {
 // model package (a version) or its group.
 func (n *normalizer) modelPackage() {
 	q, t := &n.req, &n.ev.Target
-	id := first(string(n.resp.ModelPackageARN), string(q.ModelPackageARN))
+	id := cmp.Or(string(n.resp.ModelPackageARN), string(q.ModelPackageARN))
 	name := string(q.ModelPackageGroupName)
 	if a := parseARN(string(q.ModelPackageName)); a.resource != "" {
-		id = first(id, string(q.ModelPackageName))
+		id = cmp.Or(id, string(q.ModelPackageName))
 	} else if name == "" {
 		name = string(q.ModelPackageName)
 	}
@@ -427,7 +429,7 @@ func (n *normalizer) modelPackage() {
 	if id == "" {
 		return
 	}
-	t.Type, t.ID, t.Name = "model_package", clean(id), clean(name)
+	t.Type, t.ID, t.Name = "model_package", srcjson.Clean(id), srcjson.Clean(name)
 	n.attr("aws.sagemaker.model_approval_status", string(q.ModelApprovalStatus))
 }
 
@@ -491,5 +493,5 @@ func arnName(s string) string {
 // a target type, "s3_bucket".
 func resourceType(t string) string {
 	t = strings.TrimPrefix(t, "AWS::")
-	return clean(strings.ToLower(strings.ReplaceAll(t, "::", "_")))
+	return srcjson.Clean(strings.ToLower(strings.ReplaceAll(t, "::", "_")))
 }

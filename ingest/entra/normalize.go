@@ -20,6 +20,7 @@ package entra
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -93,25 +95,25 @@ func (s *Source) Detect(record []byte) bool {
 // ({"records": [...]}) or a JSON array into its records, and reports false
 // for a single record.
 func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, error) {
-	if ok, err := splitArray(delivery, emit); ok {
+	if ok, err := srcjson.SplitArray("split entra delivery", delivery, emit); ok {
 		return ok, err
 	}
 	if !bytes.Contains(delivery, []byte(`"value"`)) && !bytes.Contains(delivery, []byte(`"records"`)) {
 		return false, nil
 	}
 	var c struct {
-		Value   rawArray `json:"value"`
-		Records rawArray `json:"records"`
+		Value   srcjson.RawArray `json:"value"`
+		Records srcjson.RawArray `json:"records"`
 	}
-	if err := decode(delivery, &c); err != nil {
+	if err := srcjson.Decode(delivery, &c); err != nil {
 		// Not a container this source can read; Normalize reports why.
 		return false, nil
 	}
 	switch {
 	case c.Records != nil:
-		return splitArray(c.Records, emit)
+		return srcjson.SplitArray("split entra delivery", c.Records, emit)
 	case c.Value != nil:
-		return splitArray(c.Value, emit)
+		return srcjson.SplitArray("split entra delivery", c.Value, emit)
 	}
 	return false, nil
 }
@@ -125,7 +127,7 @@ func (s *Source) Normalize(_ context.Context, record []byte, ev *schemas.Event) 
 	body := record
 	if bytes.Contains(record, []byte(`"properties"`)) {
 		var env envelope
-		if err := decode(record, &env); err != nil {
+		if err := srcjson.Decode(record, &env); err != nil {
 			return fmt.Errorf("normalize entra record: %w", err)
 		}
 		if len(env.Properties) == 0 || string(env.Properties) == "null" {
@@ -164,7 +166,7 @@ func (s *Source) Normalize(_ context.Context, record []byte, ev *schemas.Event) 
 	}
 	if err != nil {
 		if id != "" {
-			return fmt.Errorf("normalize entra record %s: %w", truncate(id), err)
+			return fmt.Errorf("normalize entra record %s: %w", srcjson.Excerpt(id), err)
 		}
 		return fmt.Errorf("normalize entra record: %w", err)
 	}
@@ -174,7 +176,7 @@ func (s *Source) Normalize(_ context.Context, record []byte, ev *schemas.Event) 
 // decodeAt decodes the object at path prefix of a record into v, naming
 // fields by their path in the record.
 func decodeAt[T any](prefix string, b []byte, v *T) error {
-	err := decode(b, v)
+	err := srcjson.Decode(b, v)
 	var fe *ingest.FieldError
 	if err != nil && prefix != "" && errors.As(err, &fe) {
 		field := prefix + fe.Field
@@ -273,9 +275,9 @@ func (v *view) recordTenant(resourceTenant string) string {
 // properties have none.
 func (s *Source) eventTime(v *view, field, value string) (time.Time, error) {
 	if value == "" && v.time != "" {
-		return parseTime("time", v.time, s.now())
+		return srcjson.ParseTime("time", v.time, s.now())
 	}
-	return parseTime(v.prefix+field, value, s.now())
+	return srcjson.ParseTime(v.prefix+field, value, s.now())
 }
 
 // signIn maps a sign-in of any kind.
@@ -284,14 +286,14 @@ func (s *Source) signIn(v *view, e *signIn, ev *schemas.Event) error {
 	if err != nil {
 		return err
 	}
-	eventID, err := key(v.prefix+"id", e.ID)
+	eventID, err := srcjson.Key(v.prefix+"id", e.ID)
 	if err != nil {
 		return err
 	}
 	kind := v.signInKind(e)
 	tenant := v.recordTenant(e.ResourceTenantID)
-	home := firstOf(e.HomeTenantID, tenant)
-	resourceTenant := firstOf(e.ResourceTenantID, tenant)
+	home := cmp.Or(e.HomeTenantID, tenant)
+	resourceTenant := cmp.Or(e.ResourceTenantID, tenant)
 	result, errDetail := signInOutcome(string(e.Status.ErrorCode), e.Status.FailureReason, v.resultType)
 	a := &attrs{}
 
@@ -309,9 +311,9 @@ func (s *Source) signIn(v *view, e *signIn, ev *schemas.Event) error {
 	ev.Session = signInSession(e, kind, result, t)
 	ev.Action = schemas.Action{Name: "signIn." + kind, Verb: schemas.VerbAuthenticate, Category: schemas.CategoryAuthentication}
 
-	target := schemas.Target{Type: "application", ID: clean(e.ResourceID), Name: clean(e.ResourceDisplayName), Tenant: resourceTenant}
+	target := schemas.Target{Type: "application", ID: srcjson.Clean(e.ResourceID), Name: srcjson.Clean(e.ResourceDisplayName), Tenant: resourceTenant}
 	if target.ID == "" && target.Name == "" {
-		target.ID, target.Name = clean(e.AppID), clean(e.AppDisplayName)
+		target.ID, target.Name = srcjson.Clean(e.AppID), srcjson.Clean(e.AppDisplayName)
 	}
 	ev.Target = target
 	ev.AI = schemas.AIContext{}
@@ -322,7 +324,7 @@ func (s *Source) signIn(v *view, e *signIn, ev *schemas.Event) error {
 	}
 	ev.Outcome, ev.Error = result, errDetail
 	ev.Network = schemas.Network{
-		UserAgent: clean(e.UserAgent),
+		UserAgent: srcjson.Clean(e.UserAgent),
 		Country:   countryCode(e.Location.CountryOrRegion),
 	}
 	setIP(&ev.Network, a, e.IPAddress, v.callerIP)
@@ -358,14 +360,14 @@ func (s *Source) signIn(v *view, e *signIn, ev *schemas.Event) error {
 
 // user maps a user principal: its object id in its home tenant.
 func user(prefix, userID, upn, displayName, home string) (schemas.Principal, error) {
-	id, err := key(prefix+"userId", userID)
+	id, err := srcjson.Key(prefix+"userId", userID)
 	if err != nil {
 		return schemas.Principal{}, err
 	}
 	if id == "" {
 		return schemas.Principal{}, ingest.Missing(prefix + "userId")
 	}
-	if upn, err = key(prefix+"userPrincipalName", upn); err != nil {
+	if upn, err = srcjson.Key(prefix+"userPrincipalName", upn); err != nil {
 		return schemas.Principal{}, err
 	}
 	p := schemas.Principal{
@@ -377,7 +379,7 @@ func user(prefix, userID, upn, displayName, home string) (schemas.Principal, err
 		Type:        "User",
 		UID:         id,
 		Name:        upn,
-		DisplayName: clean(displayName),
+		DisplayName: srcjson.Clean(displayName),
 	}
 	if strings.Contains(upn, "@") && !strings.Contains(upn, "#EXT#") {
 		p.Email = upn
@@ -397,7 +399,7 @@ func userAccountType(upn, home string) schemas.AccountType {
 // servicePrincipal maps the service principal or managed identity of a
 // sign-in.
 func servicePrincipal(prefix string, e *signIn, kind, tenant string, a *attrs) (schemas.Principal, error) {
-	id, err := key(prefix+"servicePrincipalId", e.ServicePrincipalID)
+	id, err := srcjson.Key(prefix+"servicePrincipalId", e.ServicePrincipalID)
 	if err != nil {
 		return schemas.Principal{}, err
 	}
@@ -417,17 +419,17 @@ func servicePrincipal(prefix string, e *signIn, kind, tenant string, a *attrs) (
 		AccountType:  schemas.AccountCorporate,
 		Type:         typ,
 		UID:          id,
-		Name:         clean(firstOf(e.ServicePrincipalName, e.AppDisplayName)),
-		DisplayName:  clean(e.AppDisplayName),
-		CredentialID: clean(firstOf(e.ServicePrincipalCredentialKeyID, e.ServicePrincipalCredentialThumbprint)),
+		Name:         srcjson.Clean(cmp.Or(e.ServicePrincipalName, e.AppDisplayName)),
+		DisplayName:  srcjson.Clean(e.AppDisplayName),
+		CredentialID: srcjson.Clean(cmp.Or(e.ServicePrincipalCredentialKeyID, e.ServicePrincipalCredentialThumbprint)),
 	}, nil
 }
 
 // signInSession maps the session of a sign-in.
 func signInSession(e *signIn, kind string, result schemas.Outcome, t time.Time) schemas.Session {
 	sess := schemas.Session{
-		ID:     clean(firstOf(e.SessionID, e.UniqueTokenIdentifier)),
-		Issuer: clean(firstOf(e.TokenIssuerName, e.TokenIssuerType)),
+		ID:     srcjson.Clean(cmp.Or(e.SessionID, e.UniqueTokenIdentifier)),
+		Issuer: srcjson.Clean(cmp.Or(e.TokenIssuerName, e.TokenIssuerType)),
 	}
 	if result == schemas.OutcomeSuccess {
 		sess.IssuedAt = t
@@ -471,7 +473,7 @@ func signInOutcome(code, reason, resultType string) (schemas.Outcome, schemas.Er
 	case "0":
 		return schemas.OutcomeSuccess, schemas.ErrorDetail{}
 	}
-	return schemas.OutcomeFailure, schemas.ErrorDetail{Code: clean(code), Message: clean(reason)}
+	return schemas.OutcomeFailure, schemas.ErrorDetail{Code: srcjson.Clean(code), Message: srcjson.Clean(reason)}
 }
 
 // audit maps a directory audit record.
@@ -480,16 +482,16 @@ func (s *Source) audit(v *view, e *audit, ev *schemas.Event) error {
 	if err != nil {
 		return err
 	}
-	eventID, err := key(v.prefix+"id", e.ID)
+	eventID, err := srcjson.Key(v.prefix+"id", e.ID)
 	if err != nil {
 		return err
 	}
-	name, err := key(v.prefix+"activityDisplayName", strings.TrimSpace(e.ActivityDisplayName))
+	name, err := srcjson.Key(v.prefix+"activityDisplayName", strings.TrimSpace(e.ActivityDisplayName))
 	if err != nil {
 		return err
 	}
 	if name == "" {
-		name = strings.TrimSpace(clean(v.operation))
+		name = strings.TrimSpace(srcjson.Clean(v.operation))
 	}
 	if name == "" {
 		return ingest.Missing(v.prefix + "activityDisplayName")
@@ -508,7 +510,7 @@ func (s *Source) audit(v *view, e *audit, ev *schemas.Event) error {
 		return err
 	}
 	ev.Session = schemas.Session{}
-	ev.Action = schemas.Action{Name: name, Service: clean(e.LoggedByService), Verb: act.verb, Category: act.category}
+	ev.Action = schemas.Action{Name: name, Service: srcjson.Clean(e.LoggedByService), Verb: act.verb, Category: act.category}
 	ev.Target = auditTarget(e.TargetResources, act.targets, tenant, a)
 	ev.AI = schemas.AIContext{}
 	if ev.Target.Type == "application" || ev.Target.Type == "service_principal" {
@@ -521,7 +523,7 @@ func (s *Source) audit(v *view, e *audit, ev *schemas.Event) error {
 		ev.Outcome, ev.Error = schemas.OutcomeSuccess, schemas.ErrorDetail{}
 	case "failure", "timeout":
 		ev.Outcome = schemas.OutcomeFailure
-		ev.Error = schemas.ErrorDetail{Code: clean(e.Result), Message: clean(e.ResultReason)}
+		ev.Error = schemas.ErrorDetail{Code: srcjson.Clean(e.Result), Message: srcjson.Clean(e.ResultReason)}
 	default:
 		ev.Outcome, ev.Error = schemas.OutcomeUnknown, schemas.ErrorDetail{}
 	}
@@ -533,7 +535,7 @@ func (s *Source) audit(v *view, e *audit, ev *schemas.Event) error {
 	setIP(&ev.Network, a, userIP, v.callerIP)
 	for _, d := range e.AdditionalDetails {
 		if strings.EqualFold(d.Key, "User-Agent") {
-			ev.Network.UserAgent = clean(d.Value)
+			ev.Network.UserAgent = srcjson.Clean(d.Value)
 		}
 	}
 	ev.Volume = schemas.Volume{}
@@ -549,7 +551,7 @@ func (s *Source) audit(v *view, e *audit, ev *schemas.Event) error {
 // app's service principal (service).
 func initiator(prefix string, by *initiatedBy, tenant string, a *attrs) (schemas.Principal, error) {
 	if u := by.User; u != nil && u.ID != "" {
-		p, err := user(prefix+"initiatedBy.user.", u.ID, u.UserPrincipalName, u.DisplayName, firstOf(u.HomeTenantID, tenant))
+		p, err := user(prefix+"initiatedBy.user.", u.ID, u.UserPrincipalName, u.DisplayName, cmp.Or(u.HomeTenantID, tenant))
 		if err != nil {
 			var fe *ingest.FieldError
 			if errors.As(err, &fe) && fe.Field == prefix+"initiatedBy.user.userId" {
@@ -567,7 +569,7 @@ func initiator(prefix string, by *initiatedBy, tenant string, a *attrs) (schemas
 		if id == "" {
 			id, field = app.DisplayName, prefix+"initiatedBy.app.displayName"
 		}
-		id, err := key(field, id)
+		id, err := srcjson.Key(field, id)
 		if err != nil {
 			return schemas.Principal{}, err
 		}
@@ -581,8 +583,8 @@ func initiator(prefix string, by *initiatedBy, tenant string, a *attrs) (schemas
 				AccountType: schemas.AccountCorporate,
 				Type:        "ServicePrincipal",
 				UID:         id,
-				Name:        clean(firstOf(app.ServicePrincipalName, app.DisplayName)),
-				DisplayName: clean(app.DisplayName),
+				Name:        srcjson.Clean(cmp.Or(app.ServicePrincipalName, app.DisplayName)),
+				DisplayName: srcjson.Clean(app.DisplayName),
 			}, nil
 		}
 	}
@@ -614,7 +616,7 @@ func auditTarget(resources []targetResource, prefer []string, tenant string, a *
 	for i := range resources {
 		r := &resources[i]
 		if i != primary && r.Type == "User" {
-			a.set("entra.target_user", firstOf(r.UserPrincipalName, r.DisplayName))
+			a.set("entra.target_user", cmp.Or(r.UserPrincipalName, r.DisplayName))
 		}
 		for _, p := range r.ModifiedProperties {
 			switch p.DisplayName {
@@ -635,9 +637,9 @@ func auditTarget(resources []targetResource, prefer []string, tenant string, a *
 	}
 	r := &resources[primary]
 	return schemas.Target{
-		Type:   targetType(clean(r.Type)),
-		ID:     clean(r.ID),
-		Name:   clean(firstOf(r.DisplayName, r.UserPrincipalName)),
+		Type:   targetType(srcjson.Clean(r.Type)),
+		ID:     srcjson.Clean(r.ID),
+		Name:   srcjson.Clean(cmp.Or(r.DisplayName, r.UserPrincipalName)),
 		Tenant: tenant,
 	}
 }
@@ -649,11 +651,11 @@ func (s *Source) other(v *view, e *other, ev *schemas.Event) error {
 	if err != nil {
 		return err
 	}
-	eventID, err := key(v.prefix+"id", string(e.ID))
+	eventID, err := srcjson.Key(v.prefix+"id", string(e.ID))
 	if err != nil {
 		return err
 	}
-	name := clean(firstOf(v.operation, v.category))
+	name := srcjson.Clean(cmp.Or(v.operation, v.category))
 	if name == "" {
 		return ingest.Missing("operationName")
 	}
@@ -662,7 +664,7 @@ func (s *Source) other(v *view, e *other, ev *schemas.Event) error {
 	ev.Time = t
 	ev.Source = schemas.Source{Product: schemas.ProductEntra, EventID: eventID, Tenant: tenant}
 	if e.UserID == "" && e.ServicePrincipalID != "" {
-		id, err := key(v.prefix+"servicePrincipalId", string(e.ServicePrincipalID))
+		id, err := srcjson.Key(v.prefix+"servicePrincipalId", string(e.ServicePrincipalID))
 		if err != nil {
 			return err
 		}
@@ -682,7 +684,7 @@ func (s *Source) other(v *view, e *other, ev *schemas.Event) error {
 	ev.Target = schemas.Target{}
 	ev.AI = schemas.AIContext{}
 	ev.Outcome, ev.Error = signInOutcome("", "", v.resultType)
-	ev.Network = schemas.Network{UserAgent: clean(string(e.UserAgent))}
+	ev.Network = schemas.Network{UserAgent: srcjson.Clean(string(e.UserAgent))}
 	setIP(&ev.Network, a, string(e.IPAddress), v.callerIP)
 	ev.Volume = schemas.Volume{}
 	a.set("entra.log_category", v.category)
@@ -695,7 +697,7 @@ func (s *Source) other(v *view, e *other, ev *schemas.Event) error {
 // and keeps a value that is not one as an attribute.
 func setIP(n *schemas.Network, a *attrs, ips ...string) {
 	for _, ip := range ips {
-		if c, ok := canonicalIP(ip); ok {
+		if c, ok := srcjson.CanonicalIP(ip); ok {
 			n.SourceIP = c
 			return
 		}
@@ -722,16 +724,6 @@ func unquoteValue(s string) string {
 	return s
 }
 
-// firstOf returns the first non-empty value.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // attrs collects event attributes, allocating the map on first use.
 type attrs struct{ m map[string]string }
 
@@ -743,7 +735,7 @@ func (a *attrs) set(k, v string) {
 	if a.m == nil {
 		a.m = make(map[string]string, 8)
 	}
-	a.m[k] = clean(v)
+	a.m[k] = srcjson.Clean(v)
 }
 
 // setKnown records k=v unless v is empty or one of the values Entra writes

@@ -1,6 +1,10 @@
 package entra
 
-import json "github.com/goccy/go-json"
+import (
+	json "github.com/goccy/go-json"
+
+	"github.com/aitdr/aitdr/ingest/srcjson"
+)
 
 // signIn is the part of a Microsoft Graph signIn resource that
 // normalization reads. The Graph API returns it at the top level of a
@@ -138,15 +142,15 @@ type keyValue struct {
 // Monitor category it does not map: the principal and the client, read
 // leniently since every category has a schema of its own.
 type other struct {
-	ID                 text `json:"id"`
-	CorrelationID      text `json:"correlationId"`
-	CreatedDateTime    text `json:"createdDateTime"`
-	UserID             text `json:"userId"`
-	UserPrincipalName  text `json:"userPrincipalName"`
-	ServicePrincipalID text `json:"servicePrincipalId"`
-	AppID              text `json:"appId"`
-	IPAddress          text `json:"ipAddress"`
-	UserAgent          text `json:"userAgent"`
+	ID                 srcjson.Text `json:"id"`
+	CorrelationID      srcjson.Text `json:"correlationId"`
+	CreatedDateTime    srcjson.Text `json:"createdDateTime"`
+	UserID             srcjson.Text `json:"userId"`
+	UserPrincipalName  srcjson.Text `json:"userPrincipalName"`
+	ServicePrincipalID srcjson.Text `json:"servicePrincipalId"`
+	AppID              srcjson.Text `json:"appId"`
+	IPAddress          srcjson.Text `json:"ipAddress"`
+	UserAgent          srcjson.Text `json:"userAgent"`
 }
 
 // envelope is an Azure Monitor / Log Analytics diagnostic record of the
@@ -159,19 +163,7 @@ type envelope struct {
 	Category        string          `json:"category"`
 	TenantID        string          `json:"tenantId"`
 	OperationName   string          `json:"operationName"`
-	ResultType      text            `json:"resultType"`
+	ResultType      srcjson.Text    `json:"resultType"`
 	CallerIPAddress string          `json:"callerIpAddress"`
 	Properties      json.RawMessage `json:"properties"`
-}
-
-// rawArray keeps a JSON array as it is and reads anything else as nil.
-type rawArray []byte
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (r *rawArray) UnmarshalJSON(b []byte) error {
-	*r = nil
-	if len(b) > 0 && b[0] == '[' {
-		*r = append(rawArray(nil), b...)
-	}
-	return nil
 }

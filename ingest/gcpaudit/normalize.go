@@ -17,6 +17,7 @@ package gcpaudit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -80,19 +82,19 @@ func (s *Source) Detect(record []byte) bool {
 // Split splits a JSON array of entries, or an entries.list response
 // ({"entries": [...]}), and reports false for a single entry.
 func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, error) {
-	if ok, err := splitArray(delivery, emit); ok {
+	if ok, err := srcjson.SplitArray("split gcp audit delivery", delivery, emit); ok {
 		return ok, err
 	}
 	if !bytes.Contains(delivery, []byte(`"entries"`)) {
 		return false, nil
 	}
 	var page struct {
-		Entries rawArray `json:"entries"`
+		Entries srcjson.RawArray `json:"entries"`
 	}
-	if err := decode(delivery, &page); err != nil || page.Entries == nil {
+	if err := srcjson.Decode(delivery, &page); err != nil || page.Entries == nil {
 		return false, nil
 	}
-	return splitArray(page.Entries, emit)
+	return srcjson.SplitArray("split gcp audit delivery", page.Entries, emit)
 }
 
 // Normalize fills ev from one audit log entry. It returns an error naming
@@ -103,12 +105,12 @@ func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, e
 // "other".
 func (s *Source) Normalize(_ context.Context, record []byte, ev *schemas.Event) error {
 	var le logEntry
-	if err := decode(record, &le); err != nil {
+	if err := srcjson.Decode(record, &le); err != nil {
 		return fmt.Errorf("normalize gcp audit entry: %w", err)
 	}
 	if err := s.fill(&le, ev); err != nil {
 		if le.InsertID != "" {
-			return fmt.Errorf("normalize gcp audit entry %s: %w", truncate(le.InsertID), err)
+			return fmt.Errorf("normalize gcp audit entry %s: %w", srcjson.Excerpt(le.InsertID), err)
 		}
 		return fmt.Errorf("normalize gcp audit entry: %w", err)
 	}
@@ -122,28 +124,28 @@ func (s *Source) fill(le *logEntry, ev *schemas.Event) error {
 		return ingest.Missing("protoPayload")
 	}
 	if p.Type != "" && p.Type != auditLogType {
-		return ingest.Invalid("protoPayload.@type", "not an AuditLog: %q", truncate(p.Type))
+		return ingest.Invalid("protoPayload.@type", "not an AuditLog: %q", srcjson.Excerpt(p.Type))
 	}
-	t, err := parseTime("timestamp", le.Timestamp, s.now())
+	t, err := srcjson.ParseTime("timestamp", le.Timestamp, s.now())
 	if err != nil {
 		return err
 	}
-	insertID, err := key("insertId", le.InsertID)
+	insertID, err := srcjson.Key("insertId", le.InsertID)
 	if err != nil {
 		return err
 	}
-	methodName, err := key("protoPayload.methodName", p.MethodName)
+	methodName, err := srcjson.Key("protoPayload.methodName", p.MethodName)
 	if err != nil {
 		return err
 	}
 	if methodName == "" {
 		return ingest.Missing("protoPayload.methodName")
 	}
-	service, err := key("protoPayload.serviceName", p.ServiceName)
+	service, err := srcjson.Key("protoPayload.serviceName", p.ServiceName)
 	if err != nil {
 		return err
 	}
-	resourceName, err := key("protoPayload.resourceName", p.ResourceName)
+	resourceName, err := srcjson.Key("protoPayload.resourceName", p.ResourceName)
 	if err != nil {
 		return err
 	}
@@ -153,7 +155,7 @@ func (s *Source) fill(le *logEntry, ev *schemas.Event) error {
 	project, org := le.Resource.Labels.ProjectID, s.org
 	switch {
 	case strings.HasPrefix(le.LogName, "projects/"):
-		project = firstOf(project, segment(le.LogName, 1))
+		project = cmp.Or(project, segment(le.LogName, 1))
 	case strings.HasPrefix(le.LogName, "organizations/"):
 		org = segment(le.LogName, 1)
 	case strings.HasPrefix(le.LogName, "folders/"):
@@ -164,8 +166,8 @@ func (s *Source) fill(le *logEntry, ev *schemas.Event) error {
 		Product: schemas.ProductGCPAudit,
 		EventID: insertID,
 		Org:     org,
-		Project: clean(project),
-		Region:  clean(region(le, resourceName)),
+		Project: srcjson.Clean(project),
+		Region:  srcjson.Clean(region(le, resourceName)),
 	}
 
 	ev.Identity, ev.Session, err = s.principal(&p.AuthenticationInfo, project, a)
@@ -205,10 +207,10 @@ func (s *Source) fill(le *logEntry, ev *schemas.Event) error {
 	ev.Outcome, ev.Error = schemas.OutcomeSuccess, schemas.ErrorDetail{}
 	if code := string(p.Status.Code); code != "" && code != "0" {
 		ev.Outcome = schemas.OutcomeFailure
-		ev.Error = schemas.ErrorDetail{Code: grpcCode(clean(code)), Message: clean(p.Status.Message)}
+		ev.Error = schemas.ErrorDetail{Code: grpcCode(srcjson.Clean(code)), Message: srcjson.Clean(p.Status.Message)}
 	}
 	ev.Network = schemas.Network{UserAgent: userAgent(p.RequestMetadata.CallerSuppliedUserAgent)}
-	if ip, ok := canonicalIP(p.RequestMetadata.CallerIP); ok {
+	if ip, ok := srcjson.CanonicalIP(p.RequestMetadata.CallerIP); ok {
 		ev.Network.SourceIP = ip
 	} else {
 		a.set("gcp.caller_ip", p.RequestMetadata.CallerIP)
@@ -230,11 +232,11 @@ func (s *Source) fill(le *logEntry, ev *schemas.Event) error {
 // service account (by its key or through impersonation), a user, or a
 // federated workload or workforce identity.
 func (s *Source) principal(ai *authenticationInfo, project string, a *attrs) (schemas.Principal, schemas.Session, error) {
-	email, err := key("protoPayload.authenticationInfo.principalEmail", ai.PrincipalEmail)
+	email, err := srcjson.Key("protoPayload.authenticationInfo.principalEmail", ai.PrincipalEmail)
 	if err != nil {
 		return schemas.Principal{}, schemas.Session{}, err
 	}
-	subject, err := key("protoPayload.authenticationInfo.principalSubject", ai.PrincipalSubject)
+	subject, err := srcjson.Key("protoPayload.authenticationInfo.principalSubject", ai.PrincipalSubject)
 	if err != nil {
 		return schemas.Principal{}, schemas.Session{}, err
 	}
@@ -266,7 +268,7 @@ func (s *Source) principal(ai *authenticationInfo, project string, a *attrs) (sc
 		p.Kind, p.Type = schemas.KindHuman, "User"
 		_, domain, _ := strings.Cut(email, "@")
 		domain = strings.ToLower(domain)
-		p.Account = firstOf(s.org, domain)
+		p.Account = cmp.Or(s.org, domain)
 		p.AccountType = schemas.AccountCorporate
 		if consumerDomains[domain] {
 			p.AccountType = schemas.AccountPersonal
@@ -280,14 +282,14 @@ func (s *Source) principal(ai *authenticationInfo, project string, a *attrs) (sc
 		sess.CredentialType = schemas.CredentialWorkloadIdentity
 	case strings.Contains(subject, "/workforcePools/"):
 		p.Kind, p.Type = schemas.KindHuman, "WorkforceIdentity"
-		p.Account = firstOf(s.org, segmentAfter(subject, "/workforcePools/"))
+		p.Account = cmp.Or(s.org, segmentAfter(subject, "/workforcePools/"))
 		p.AccountType = schemas.AccountCorporate
 		p.UID, p.Name = subject, rest(subject, "/subject/")
 		sess.CredentialType = schemas.CredentialSSO
 	case email != "" || subject != "":
 		p.Kind, p.Type = schemas.KindUnknown, "Principal"
 		p.Account = project
-		p.UID = firstOf(email, subject)
+		p.UID = cmp.Or(email, subject)
 		p.Name = p.UID
 	default:
 		return schemas.Principal{}, schemas.Session{}, ingest.Missing("protoPayload.authenticationInfo.principalEmail")
@@ -296,19 +298,19 @@ func (s *Source) principal(ai *authenticationInfo, project string, a *attrs) (sc
 
 	if k := ai.ServiceAccountKeyName; k != "" {
 		sess.CredentialType = schemas.CredentialAccessKey
-		p.CredentialID = clean(k)
+		p.CredentialID = srcjson.Clean(k)
 		if i := strings.LastIndex(k, "/keys/"); i >= 0 {
-			p.CredentialID = clean(k[i+len("/keys/"):])
+			p.CredentialID = srcjson.Clean(k[i+len("/keys/"):])
 		}
 	}
 	var chain []string
 	for _, d := range ai.ServiceAccountDelegationInfo {
-		if who := firstOf(d.FirstPartyPrincipal.PrincipalEmail, d.PrincipalSubject); who != "" {
+		if who := cmp.Or(d.FirstPartyPrincipal.PrincipalEmail, d.PrincipalSubject); who != "" {
 			chain = append(chain, who)
 		}
 	}
 	if len(chain) > 0 {
-		sess.Issuer = clean(chain[0])
+		sess.Issuer = srcjson.Clean(chain[0])
 		if sess.CredentialType == "" {
 			sess.CredentialType = schemas.CredentialSessionToken
 		}
@@ -359,18 +361,18 @@ func target(le *logEntry, p *auditLog, service, methodName, resourceName, projec
 	op := lastSegment(methodName)
 	switch {
 	case service == serviceIAMCredentials:
-		name = firstOf(string(p.Request.Name), resourceName)
+		name = cmp.Or(string(p.Request.Name), resourceName)
 		if email := le.Resource.Labels.EmailID; email != "" && !strings.Contains(name, "@") {
 			name = "projects/-/serviceAccounts/" + email
 		}
 	case service == serviceIAM && op == "CreateServiceAccount":
 		if email := string(p.Response.Email); email != "" {
-			name = "projects/" + firstOf(segment(resourceName, 1), project) + "/serviceAccounts/" + email
+			name = "projects/" + cmp.Or(segment(resourceName, 1), project) + "/serviceAccounts/" + email
 		} else if id := string(p.Request.AccountID); id != "" {
 			name = resourceName + "/serviceAccounts/" + id
 		}
 	case service == serviceIAM && op == "CreateServiceAccountKey":
-		name = firstOf(string(p.Response.Name), resourceName)
+		name = cmp.Or(string(p.Response.Name), resourceName)
 	case service == serviceAIPlatform && (strings.HasPrefix(op, "Create") || op == "UploadModel"):
 		// The resource name is the parent location; the response names
 		// what was created (or the operation creating it).
@@ -391,10 +393,10 @@ func target(le *logEntry, p *auditLog, service, methodName, resourceName, projec
 		// A create whose result is not named: type it after the method
 		// ("CreateCustomJob" creates a custom_job).
 		t.Type = singular(op[len("Create"):])
-		t.Name = clean(firstOf(string(p.Request.TrainingPipeline.DisplayName), string(p.Request.CustomJob.DisplayName), t.Name))
+		t.Name = srcjson.Clean(cmp.Or(string(p.Request.TrainingPipeline.DisplayName), string(p.Request.CustomJob.DisplayName), t.Name))
 	}
 	t.Tenant = project
-	if rp := firstOf(resourceProject(name), resourceProject(resourceName)); rp != "" && (project == "" || !isNumber(rp)) {
+	if rp := cmp.Or(resourceProject(name), resourceProject(resourceName)); rp != "" && (project == "" || !isNumber(rp)) {
 		// A project number cannot be compared with a project id: only a
 		// project id tells a cross-project target.
 		t.Tenant = rp
@@ -423,10 +425,10 @@ func targetOf(name string) schemas.Target {
 	if name == "" {
 		return schemas.Target{}
 	}
-	t := schemas.Target{ID: clean(name)}
+	t := schemas.Target{ID: srcjson.Clean(name)}
 	path := strings.TrimPrefix(name, "//")
 	if i := strings.Index(path, "/objects/"); i >= 0 && strings.Contains(path[:i], "buckets/") {
-		t.Type, t.Name = "storage_object", clean(path[i+len("/objects/"):])
+		t.Type, t.Name = "storage_object", srcjson.Clean(path[i+len("/objects/"):])
 		return t
 	}
 	parts := strings.Split(path, "/")
@@ -434,17 +436,17 @@ func targetOf(name string) schemas.Target {
 		parts = parts[1:] // a service host prefix
 	}
 	if len(parts)%2 != 0 {
-		t.Name = clean(parts[len(parts)-1])
+		t.Name = srcjson.Clean(parts[len(parts)-1])
 		return t
 	}
 	n := len(parts)
 	collection, id := parts[n-2], parts[n-1]
-	t.Type, t.Name = singular(collection), clean(id)
+	t.Type, t.Name = singular(collection), srcjson.Clean(id)
 	if (collection == "keys" || collection == "versions") && n >= 4 {
 		t.Type = singular(parts[n-4]) + "_" + t.Type
 		if collection == "versions" {
 			// A secret version is known by its secret.
-			t.Name = clean(parts[n-3])
+			t.Name = srcjson.Clean(parts[n-3])
 		}
 	}
 	return t
@@ -460,7 +462,7 @@ func aiContext(service, resourceName string, r *request, a *attrs) schemas.AICon
 	}
 	for _, name := range []string{resourceName, string(r.Model), string(r.Setup.Model), string(r.DeployedModel.Model), string(r.Endpoint)} {
 		if m := segmentAfter(name, "models/"); m != "" {
-			ai.Model = clean(m)
+			ai.Model = srcjson.Clean(m)
 			if pub := segmentAfter(name, "publishers/"); pub != "" {
 				a.set("gcp.model_publisher", pub)
 			}
@@ -470,7 +472,7 @@ func aiContext(service, resourceName string, r *request, a *attrs) schemas.AICon
 	if ai.Model == "" {
 		a.set("gcp.endpoint", segmentAfter(resourceName, "endpoints/"))
 	}
-	a.set("gcp.job_display_name", firstOf(string(r.TrainingPipeline.DisplayName), string(r.CustomJob.DisplayName)))
+	a.set("gcp.job_display_name", cmp.Or(string(r.TrainingPipeline.DisplayName), string(r.CustomJob.DisplayName)))
 	return ai
 }
 
@@ -505,7 +507,7 @@ func permissions(infos []authorizationInfo, a *attrs) {
 // in the resource name, or the resource location.
 func region(le *logEntry, resourceName string) string {
 	l := &le.Resource.Labels
-	if r := firstOf(l.Region, l.Location); r != "" && r != "global" {
+	if r := cmp.Or(l.Region, l.Location); r != "" && r != "global" {
 		return r
 	}
 	if z := l.Zone; z != "" {
@@ -527,7 +529,7 @@ func region(le *logEntry, resourceName string) string {
 	if locs := le.ProtoPayload.ResourceLocation.CurrentLocations; len(locs) > 0 && locs[0] != "global" {
 		return locs[0]
 	}
-	return firstOf(l.Region, l.Location)
+	return cmp.Or(l.Region, l.Location)
 }
 
 // serviceAccountProject returns the project, or project number, a service
@@ -622,11 +624,11 @@ func userAgent(ua string) string {
 	for strings.HasSuffix(ua, ",gzip(gfe)") {
 		ua = strings.TrimSuffix(ua, ",gzip(gfe)")
 	}
-	return clean(ua)
+	return srcjson.Clean(ua)
 }
 
 // joinText joins non-empty values with commas.
-func joinText(values []text) string {
+func joinText(values []srcjson.Text) string {
 	var b strings.Builder
 	for _, v := range values {
 		if v == "" {
@@ -638,16 +640,6 @@ func joinText(values []text) string {
 		b.WriteString(string(v))
 	}
 	return b.String()
-}
-
-// firstOf returns the first non-empty value.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // isMissing reports whether err is a FieldError for a missing field.
@@ -667,5 +659,5 @@ func (a *attrs) set(k, v string) {
 	if a.m == nil {
 		a.m = make(map[string]string, 8)
 	}
-	a.m[k] = clean(v)
+	a.m[k] = srcjson.Clean(v)
 }

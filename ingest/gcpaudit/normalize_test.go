@@ -1,22 +1,17 @@
 package gcpaudit
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the normalized events")
 
 // now is the fixed clock of the tests: every testdata record is before it.
 var now = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -25,75 +20,10 @@ func newSource() *Source {
 	return New(WithClock(func() time.Time { return now }))
 }
 
-// normalize runs the Source on record and sets the fields the pipeline
-// owns, as ingest does before producing.
-func normalize(t testing.TB, s *Source, record []byte) (*schemas.Event, error) {
-	t.Helper()
-	var ev schemas.Event
-	if err := s.Normalize(context.Background(), record, &ev); err != nil {
-		return nil, err
-	}
-	ev.ID = schemas.EventID(s.Product(), ev.Source.EventID, record)
-	ev.SchemaVersion = schemas.EventSchemaVersion
-	ev.ObservedTime = now
-	return &ev, nil
-}
-
 // TestGolden shows every testdata record normalizing to its golden event,
 // which passes the contract's validation.
 func TestGolden(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/*.in.json")
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	eventTypes := map[string]bool{}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			record, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := newSource()
-			if !s.Detect(record) {
-				t.Errorf("Detect = false")
-			}
-			ev, err := normalize(t, s, record)
-			if err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			if err := ev.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-			eventTypes[ev.Action.Name] = true
-			got, err := schemas.MarshalEventJSON(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := json.Indent(&buf, got, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			buf.WriteByte('\n')
-			golden := strings.TrimSuffix(in, ".in.json") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("normalized event differs from %s (run go test -update and review the diff):\n%s", golden, buf.Bytes())
-			}
-		})
-	}
-	if len(eventTypes) < 10 {
-		t.Errorf("golden files cover %d event types, want at least 10", len(eventTypes))
-	}
+	ingesttest.Golden{Source: newSource(), Observed: now, MinActions: 10}.Run(t)
 }
 
 // TestNormalizeErrors shows bad entries failing with an error that names the
@@ -155,7 +85,7 @@ func TestNormalizeErrors(t *testing.T) {
 // method-specific extras, read best-effort.
 func TestFreeFormPayloads(t *testing.T) {
 	record := `{"insertId":"e-1","timestamp":"2025-05-21T10:52:01Z","protoPayload":{"serviceName":"iam.googleapis.com","methodName":"google.iam.admin.v1.CreateServiceAccount","resourceName":"projects/p","authenticationInfo":{"principalEmail":"a@acme.example"},"request":{"account_id":{"nested":true},"setup":"x"},"response":"done","metadata":[1,2],"serviceData":{"policyDelta":{"bindingDeltas":{"not":"an array"}}}}}`
-	ev, err := normalize(t, newSource(), []byte(record))
+	ev, err := ingesttest.Normalize(newSource(), []byte(record), now)
 	if err != nil {
 		t.Fatalf("Normalize: %v", err)
 	}
@@ -180,7 +110,7 @@ func TestIdentityAccounts(t *testing.T) {
 	} {
 		record := `{"insertId":"e","timestamp":"2025-05-21T10:52:01Z","logName":"projects/other-project/logs/cloudaudit.googleapis.com%2Factivity","protoPayload":{"methodName":"m","authenticationInfo":{"principalEmail":"` + tc.email + `"}}}`
 		s := New(WithOrg(tc.org), WithClock(func() time.Time { return now }))
-		ev, err := normalize(t, s, []byte(record))
+		ev, err := ingesttest.Normalize(s, []byte(record), now)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.email, err)
 		}
@@ -193,23 +123,7 @@ func TestIdentityAccounts(t *testing.T) {
 // TestNormalizeReusedEvent shows that normalizing into a used event leaves
 // nothing of the previous one behind.
 func TestNormalizeReusedEvent(t *testing.T) {
-	s := newSource()
-	first, _ := os.ReadFile("testdata/set_iam_policy_project.in.json")
-	second, _ := os.ReadFile("testdata/system_event_no_principal.in.json")
-	var reused, fresh schemas.Event
-	for _, r := range [][]byte{first, second} {
-		if err := s.Normalize(context.Background(), r, &reused); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Normalize(context.Background(), second, &fresh); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := schemas.MarshalEventJSON(&reused)
-	b, _ := schemas.MarshalEventJSON(&fresh)
-	if !bytes.Equal(a, b) {
-		t.Errorf("reused event differs from a fresh one:\n%s\n%s", a, b)
-	}
+	ingesttest.CheckReuse(t, newSource(), "testdata/set_iam_policy_project.in.json", "testdata/system_event_no_principal.in.json")
 }
 
 // TestDetect shows Detect claiming audit log entries and not other
@@ -278,18 +192,11 @@ func TestSplit(t *testing.T) {
 // FuzzNormalize shows that no input panics: Normalize returns an error or
 // an event that passes validation.
 func FuzzNormalize(f *testing.F) {
-	inputs, _ := filepath.Glob("testdata/*.in.json")
-	for _, in := range inputs {
-		b, err := os.ReadFile(in)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	ingesttest.Seed(f, "testdata/*.in.json")
 	f.Add([]byte(`{"insertId":"x","timestamp":"2025-03-14T08:02:17Z","protoPayload":{"methodName":"m","authenticationInfo":{"principalSubject":"principal://x/workloadIdentityPools/p/subject/s"},"status":{"code":"7"},"request":[],"numResponseItems":"1e3"}}`))
 	s := newSource()
 	f.Fuzz(func(t *testing.T, record []byte) {
-		ev, err := normalize(t, s, record)
+		ev, err := ingesttest.Normalize(s, record, now)
 		if err != nil {
 			return
 		}

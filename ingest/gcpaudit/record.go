@@ -1,6 +1,10 @@
 package gcpaudit
 
-import json "github.com/goccy/go-json"
+import (
+	json "github.com/goccy/go-json"
+
+	"github.com/aitdr/aitdr/ingest/srcjson"
+)
 
 // logEntry is the part of a Cloud Logging LogEntry carrying a Cloud Audit
 // Logs AuditLog that normalization reads.
@@ -81,22 +85,22 @@ type authorizationInfo struct {
 // request holds the request fields normalization reads, under the names
 // the services log them with (proto field names or their JSON forms).
 type request struct {
-	Name      text `json:"name"`
-	Endpoint  text `json:"endpoint"`
-	Model     text `json:"model"`
-	AccountID text `json:"account_id"`
-	Lifetime  text `json:"lifetime"`
+	Name      srcjson.Text `json:"name"`
+	Endpoint  srcjson.Text `json:"endpoint"`
+	Model     srcjson.Text `json:"model"`
+	AccountID srcjson.Text `json:"account_id"`
+	Lifetime  srcjson.Text `json:"lifetime"`
 	Setup     struct {
-		Model text `json:"model"`
+		Model srcjson.Text `json:"model"`
 	} `json:"setup"`
 	DeployedModel struct {
-		Model text `json:"model"`
+		Model srcjson.Text `json:"model"`
 	} `json:"deployedModel"`
 	TrainingPipeline struct {
-		DisplayName text `json:"displayName"`
+		DisplayName srcjson.Text `json:"displayName"`
 	} `json:"trainingPipeline"`
 	CustomJob struct {
-		DisplayName text `json:"displayName"`
+		DisplayName srcjson.Text `json:"displayName"`
 	} `json:"customJob"`
 }
 
@@ -108,8 +112,8 @@ func (r *request) UnmarshalJSON(b []byte) error {
 }
 
 type response struct {
-	Name  text `json:"name"`
-	Email text `json:"email"`
+	Name  srcjson.Text `json:"name"`
+	Email srcjson.Text `json:"email"`
 }
 
 // UnmarshalJSON reads a response best-effort: one of another shape reads as
@@ -124,17 +128,17 @@ func (r *response) UnmarshalJSON(b []byte) error {
 type metadata struct {
 	PolicyDelta struct {
 		BindingDeltas []struct {
-			Action text `json:"action"`
-			Role   text `json:"role"`
-			Member text `json:"member"`
+			Action srcjson.Text `json:"action"`
+			Role   srcjson.Text `json:"role"`
+			Member srcjson.Text `json:"member"`
 		} `json:"bindingDeltas"`
 		AuditConfigDeltas []struct {
-			Action  text `json:"action"`
-			Service text `json:"service"`
-			LogType text `json:"logType"`
+			Action  srcjson.Text `json:"action"`
+			Service srcjson.Text `json:"service"`
+			LogType srcjson.Text `json:"logType"`
 		} `json:"auditConfigDeltas"`
 	} `json:"policyDelta"`
-	IdentityDelegationChain []text `json:"identityDelegationChain"`
+	IdentityDelegationChain []srcjson.Text `json:"identityDelegationChain"`
 }
 
 // UnmarshalJSON reads metadata best-effort: one of another shape reads as
@@ -154,18 +158,6 @@ func lenientObject[T any](b []byte, v *T) error {
 	var x T
 	if err := json.Unmarshal(b, &x); err == nil {
 		*v = x
-	}
-	return nil
-}
-
-// rawArray keeps a JSON array as it is and reads anything else as nil.
-type rawArray []byte
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (r *rawArray) UnmarshalJSON(b []byte) error {
-	*r = nil
-	if len(b) > 0 && b[0] == '[' {
-		*r = append(rawArray(nil), b...)
 	}
 	return nil
 }

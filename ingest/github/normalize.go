@@ -48,7 +48,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +56,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -225,12 +225,6 @@ func checkKeyFields(b []byte, r *record) error {
 	return nil
 }
 
-// minTime is the earliest event time accepted.
-var minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// maxFuture is how far in the future an event time may be.
-const maxFuture = 24 * time.Hour
-
 // eventTime returns the event time: @timestamp, else created_at (older
 // REST API entries), both epoch milliseconds.
 func eventTime(r *record) (time.Time, error) {
@@ -247,11 +241,8 @@ func eventTime(r *record) (time.Time, error) {
 			return time.Time{}, ingest.Missing("@timestamp")
 		}
 	}
-	if ts.t.Before(minTime) {
-		return time.Time{}, ingest.Invalid(field, "%s is before 2000", ts.t.Format(time.RFC3339Nano))
-	}
-	if ts.t.After(time.Now().Add(maxFuture)) {
-		return time.Time{}, ingest.Invalid(field, "%s is more than 24h in the future", ts.t.Format(time.RFC3339Nano))
+	if why := srcjson.Implausible(ts.t, time.Now()); why != "" {
+		return time.Time{}, ingest.Invalid(field, "%s is %s", ts.t.Format(time.RFC3339Nano), why)
 	}
 	return ts.t, nil
 }
@@ -445,8 +436,8 @@ func outcome(r *record) (schemas.Outcome, schemas.ErrorDetail) {
 func network(r *record, attrs map[string]string) schemas.Network {
 	n := schemas.Network{UserAgent: r.UserAgent, Country: strings.ToUpper(r.ActorLoc.CountryCode)}
 	if r.ActorIP != "" {
-		if a, err := netip.ParseAddr(r.ActorIP); err == nil {
-			n.SourceIP = a.Unmap().String()
+		if ip, ok := srcjson.CanonicalIP(r.ActorIP); ok {
+			n.SourceIP = ip
 		} else {
 			attrs["github.actor_ip"] = r.ActorIP
 		}

@@ -9,11 +9,11 @@ import (
 	"reflect"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 )
 
 // record holds the fields of a GitHub audit log entry that normalization
@@ -126,7 +126,7 @@ func (m *msTime) UnmarshalJSON(b []byte) error {
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			m.bad = fmt.Sprintf("%q is neither epoch milliseconds nor an RFC 3339 time", clip(s))
+			m.bad = fmt.Sprintf("%q is neither epoch milliseconds nor an RFC 3339 time", srcjson.Clip(s, maxQuoted, "..."))
 			return nil
 		}
 		m.t, m.set = t.UTC(), true
@@ -137,7 +137,7 @@ func (m *msTime) UnmarshalJSON(b []byte) error {
 			m.t, m.set = ms, true
 			return nil
 		}
-		m.bad = fmt.Sprintf("%s is not a valid epoch milliseconds value", clip(string(b)))
+		m.bad = fmt.Sprintf("%s is not a valid epoch milliseconds value", srcjson.Clip(string(b), maxQuoted, "..."))
 		return nil
 	}
 	m.bad = "not a number or a string"
@@ -146,19 +146,6 @@ func (m *msTime) UnmarshalJSON(b []byte) error {
 
 // maxQuoted is how much of a bad value an error quotes.
 const maxQuoted = 64
-
-// clip shortens s for an error message, so that a reason stays short and
-// does not copy a long value into the dead-letter topic.
-func clip(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	i := maxQuoted
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
-}
 
 // parseMillis parses epoch milliseconds, integer or decimal.
 func parseMillis(s string) (time.Time, bool) {
@@ -208,26 +195,11 @@ func typeError(err error) error {
 	return ingest.Invalid(te.Field, "not %s (got %s)", kindName(te.Type), te.Value)
 }
 
-// kindName names the JSON kind a Go type decodes from.
+// kindName names the JSON kind a Go type decodes from, a json.Number as
+// a number.
 func kindName(t reflect.Type) string {
-	if t == nil {
-		return "a valid value"
-	}
 	if t == reflect.TypeFor[json.Number]() {
 		return "a number"
 	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	default:
-		return "an object"
-	}
+	return srcjson.KindName(t)
 }

@@ -61,7 +61,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,6 +68,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -237,10 +237,10 @@ func (s *Source) Normalize(_ context.Context, b []byte, ev *schemas.Event) error
 // not valid UTF-8 had invalid bytes.
 func check(b []byte, e *event) error {
 	if e.Kind != "" && e.Kind != "Event" {
-		return ingest.Invalid("kind", "%q is not an audit Event", clip(e.Kind))
+		return ingest.Invalid("kind", "%q is not an audit Event", srcjson.Clip(e.Kind, maxQuoted, "..."))
 	}
 	if e.APIVersion != "" && !strings.HasPrefix(e.APIVersion, "audit.k8s.io/") {
-		return ingest.Invalid("apiVersion", "%q is not an audit.k8s.io version", clip(e.APIVersion))
+		return ingest.Invalid("apiVersion", "%q is not an audit.k8s.io version", srcjson.Clip(e.APIVersion, maxQuoted, "..."))
 	}
 	if e.User.Username == "" {
 		return ingest.Missing("user.username")
@@ -277,25 +277,6 @@ func ref(e *event) *objectRef {
 // maxQuoted is how much of a bad value an error quotes.
 const maxQuoted = 64
 
-// clip shortens s for an error message, so that a reason stays short and
-// does not copy a long value into the dead-letter topic.
-func clip(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	i := maxQuoted
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
-}
-
-// minTime is the earliest event time accepted.
-var minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// maxFuture is how far in the future an event time may be.
-const maxFuture = 24 * time.Hour
-
 // eventTime returns requestReceivedTimestamp, else stageTimestamp, else the
 // v1beta1 timestamp.
 func eventTime(e *event) (time.Time, error) {
@@ -311,14 +292,11 @@ func eventTime(e *event) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, ingest.Invalid(field, "%q is not an RFC 3339 time", clip(v))
+		return time.Time{}, ingest.Invalid(field, "%q is not an RFC 3339 time", srcjson.Clip(v, maxQuoted, "..."))
 	}
 	t = t.UTC()
-	if t.Before(minTime) {
-		return time.Time{}, ingest.Invalid(field, "%s is before 2000", t.Format(time.RFC3339Nano))
-	}
-	if t.After(time.Now().Add(maxFuture)) {
-		return time.Time{}, ingest.Invalid(field, "%s is more than 24h in the future", t.Format(time.RFC3339Nano))
+	if why := srcjson.Implausible(t, time.Now()); why != "" {
+		return time.Time{}, ingest.Invalid(field, "%s is %s", t.Format(time.RFC3339Nano), why)
 	}
 	return t, nil
 }
@@ -485,8 +463,8 @@ func outcome(e *event) (schemas.Outcome, schemas.ErrorDetail) {
 func network(e *event, attrs map[string]string) schemas.Network {
 	n := schemas.Network{UserAgent: e.UserAgent}
 	if len(e.SourceIPs) > 0 {
-		if a, err := netip.ParseAddr(e.SourceIPs[0]); err == nil {
-			n.SourceIP = a.Unmap().String()
+		if ip, ok := srcjson.CanonicalIP(e.SourceIPs[0]); ok {
+			n.SourceIP = ip
 		} else {
 			attrs["k8s.source_ip"] = e.SourceIPs[0]
 		}

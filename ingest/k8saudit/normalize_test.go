@@ -5,7 +5,6 @@ import (
 	"context"
 	stdjson "encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,77 +12,17 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // observed is the ObservedTime the tests give every event.
 var observed = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 
-// finish sets the fields the pipeline derives, as the ingest stage does.
-func finish(ev *schemas.Event, record []byte) {
-	ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, record)
-	ev.SchemaVersion = schemas.EventSchemaVersion
-	ev.ObservedTime = observed
-}
-
-func inputs(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*.in.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no test inputs: %v", err)
-	}
-	return files
-}
-
 // TestGolden shows that each documented event shape normalizes to the event
 // in its golden file, and that the event meets the contract.
 func TestGolden(t *testing.T) {
-	s := New(WithCluster("ml-prod"))
-	for _, in := range inputs(t) {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			record, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !s.Detect(record) {
-				t.Errorf("Detect = false")
-			}
-			var ev schemas.Event
-			if err := s.Normalize(context.Background(), record, &ev); err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			finish(&ev, record)
-			if err := ev.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-			got, err := schemas.MarshalEventJSON(&ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := stdjson.Indent(&out, got, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			out.WriteByte('\n')
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("normalized event differs from %s (go test -update rewrites it):\n%s", golden, out.Bytes())
-			}
-		})
-	}
+	ingesttest.Golden{Source: New(WithCluster("ml-prod")), Observed: observed}.Run(t)
 }
 
 // TestCluster shows where the cluster of the identity comes from: an
@@ -251,12 +190,10 @@ func TestSplit(t *testing.T) {
 	s := New()
 	var list bytes.Buffer
 	list.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[`)
-	files := inputs(t)[:3]
+	files, _ := filepath.Glob("testdata/*.in.json")
+	files = files[:3]
 	for i, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := ingesttest.ReadFile(t, f)
 		if i > 0 {
 			list.WriteByte(',')
 		}
@@ -311,13 +248,7 @@ func TestSplit(t *testing.T) {
 // RedactContent, and that whatever Normalize accepts meets the event
 // contract.
 func FuzzNormalize(f *testing.F) {
-	for _, in := range inputs(f) {
-		b, err := os.ReadFile(in)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	ingesttest.Seed(f, "testdata/*.in.json")
 	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"verb":"get","user":{"username":"a"},"requestReceivedTimestamp":"2025-03-14T09:26:41Z"}]}`))
 	s := New()
 	f.Fuzz(func(t *testing.T, record []byte) {
@@ -327,7 +258,7 @@ func FuzzNormalize(f *testing.F) {
 		if err := s.Normalize(context.Background(), record, &ev); err != nil {
 			return
 		}
-		finish(&ev, record)
+		ingesttest.Finish(&ev, s.Product(), record, observed)
 		if err := ev.Validate(); err != nil {
 			t.Fatalf("accepted record gives an invalid event: %v\n%q", err, record)
 		}

@@ -5,11 +5,11 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 )
 
 // event holds the fields of an audit.k8s.io/v1 Event that normalization
@@ -126,28 +126,7 @@ func decode[T any](b []byte, v *T) error {
 		if te.Field == "" {
 			return fmt.Errorf("decode kubernetes audit event: not a JSON object (got %s)", te.Value)
 		}
-		return ingest.Invalid(te.Field, "not %s (got %s)", kindName(te.Type), te.Value)
+		return ingest.Invalid(te.Field, "not %s (got %s)", srcjson.KindName(te.Type), te.Value)
 	}
 	return fmt.Errorf("decode kubernetes audit event: %w", err)
-}
-
-// kindName names the JSON kind a Go type decodes from.
-func kindName(t reflect.Type) string {
-	if t == nil {
-		return "a valid value"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	default:
-		return "an object"
-	}
 }

@@ -1,12 +1,12 @@
 package mapping_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/ingest/mapping"
 )
 
@@ -50,16 +50,7 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
-	got := []byte(r.String())
-	golden := "testdata/acme/check_sample.report.txt"
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if wantText, err := os.ReadFile(golden); err != nil || !bytes.Equal(got, wantText) {
-		t.Errorf("%s differs (run with -update and review):\n%s", golden, got)
-	}
+	ingesttest.CheckGolden(t, "testdata/acme/check_sample.report.txt", []byte(r.String()))
 	if _, err := json.Marshal(r); err != nil {
 		t.Errorf("report does not marshal: %v", err)
 	}

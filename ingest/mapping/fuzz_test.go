@@ -4,10 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/ingest/mapping"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -21,14 +20,7 @@ func FuzzNormalize(f *testing.F) {
 	for _, file := range files {
 		sources = append(sources, load(f, file))
 	}
-	samples, _ := filepath.Glob("testdata/*/*.json")
-	for _, s := range samples {
-		data, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	ingesttest.Seed(f, "testdata/*/*.json")
 	for _, s := range []string{``, `null`, `{}`, `[]`, `{"events": 1}`, `{"ts": 1e400}`, `{"ts": "2025-03-14T09:26:41Z", "user": {"id": [1]}}`} {
 		f.Add([]byte(s))
 	}
@@ -41,9 +33,9 @@ func FuzzNormalize(f *testing.F) {
 			if err := src.Normalize(context.Background(), data, &ev); err != nil {
 				continue
 			}
-			pipeline(&ev, data)
+			ingesttest.Finish(&ev, src.Product(), data, now)
 			validate(t, &ev)
-			if field := invalidUTF8(reflect.ValueOf(ev), ""); field != "" {
+			if field := ingesttest.InvalidUTF8(&ev); field != "" {
 				t.Fatalf("accepted record gives invalid UTF-8 in %s\nrecord: %q", field, data)
 			}
 		}
@@ -64,40 +56,4 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = mapping.Parse("fuzz.yaml", data)
 	})
-}
-
-// invalidUTF8 returns the first string field of v that is not valid UTF-8.
-func invalidUTF8(v reflect.Value, path string) string {
-	switch v.Kind() {
-	case reflect.String:
-		if !utf8.ValidString(v.String()) {
-			return path
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() {
-				if bad := invalidUTF8(v.Field(i), path+"."+f.Name); bad != "" {
-					return bad
-				}
-			}
-		}
-	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if bad := invalidUTF8(it.Key(), path+"[key]"); bad != "" {
-				return bad
-			}
-			if bad := invalidUTF8(it.Value(), path+"["+it.Key().String()+"]"); bad != "" {
-				return bad
-			}
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() != reflect.Uint8 {
-			for i := range v.Len() {
-				if bad := invalidUTF8(v.Index(i), path); bad != "" {
-					return bad
-				}
-			}
-		}
-	}
-	return ""
 }

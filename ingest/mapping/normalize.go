@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	stdjson "encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 	json "github.com/goccy/go-json"
 )
@@ -31,9 +33,9 @@ var (
 // Option configures a Source.
 type Option func(*Source)
 
-// Clock sets the clock that bounds event times: a record more than 24 hours
-// ahead of it is rejected. The default is time.Now.
-func Clock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
+// WithClock sets the clock that bounds event times: a record more than 24
+// hours ahead of it is rejected. The default is time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
 
 // New returns the Source of a loaded mapping.
 func New(m *Mapping, opts ...Option) *Source {
@@ -88,7 +90,7 @@ func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, e
 		var err error
 		if st.index >= 0 {
 			var a []stdjson.RawMessage
-			if err = fastDecode(raw, &a); err == nil {
+			if err = srcjson.UnmarshalFast(raw, &a); err == nil {
 				if st.index >= len(a) {
 					return false, nil
 				}
@@ -96,7 +98,7 @@ func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, e
 			}
 		} else {
 			var m map[string]stdjson.RawMessage
-			if err = fastDecode(raw, &m); err == nil {
+			if err = srcjson.UnmarshalFast(raw, &m); err == nil {
 				v, ok := m[st.name]
 				if !ok {
 					return false, nil
@@ -115,7 +117,7 @@ func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, e
 		return false, nil
 	}
 	var records []stdjson.RawMessage
-	if err := fastDecode(raw, &records); err != nil {
+	if err := srcjson.UnmarshalFast(raw, &records); err != nil {
 		return false, fmt.Errorf("split %s delivery: %w", s.m.product, ingest.Invalid(p.text, "not an array"))
 	}
 	for i, r := range records {
@@ -127,17 +129,6 @@ func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, e
 }
 
 func isNull(b []byte) bool { return len(b) == 0 || string(bytes.TrimSpace(b)) == "null" }
-
-// fastDecode is goccy's Unmarshal with a panic inside the decoder turned
-// into an error.
-func fastDecode(data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("goccy/go-json panicked: %v", r)
-		}
-	}()
-	return json.Unmarshal(data, v)
-}
 
 // decodeRecord decodes a record into maps, slices, strings, json.Number
 // (numbers keep their text: a 64-bit id stays exact), booleans and nil,
@@ -254,19 +245,11 @@ func (s *Source) normalize(record []byte, ev *schemas.Event, tr *trace) error {
 	if ev.Identity.ID == "" {
 		return ingest.Missing(m.sourceOf("identity.id"))
 	}
-	if ev.Time.Before(minTime) {
-		return ingest.Invalid(m.sourceOf("time"), "%s is before 2000", ev.Time.Format(time.RFC3339Nano))
-	}
-	if ev.Time.After(s.now().Add(maxClockSkew)) {
-		return ingest.Invalid(m.sourceOf("time"), "%s is more than 24h in the future", ev.Time.Format(time.RFC3339Nano))
+	if why := srcjson.Implausible(ev.Time, s.now()); why != "" {
+		return ingest.Invalid(m.sourceOf("time"), "%s is %s", ev.Time.Format(time.RFC3339Nano), why)
 	}
 	return nil
 }
-
-var (
-	minTime      = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxClockSkew = 24 * time.Hour
-)
 
 // sourceOf names where target comes from in the record, for errors: its
 // path, the first path of its template, or the target itself.
@@ -362,15 +345,8 @@ func (f *field) eval(root any) (value, *FieldReport, error) {
 	if f.target.kind == kindIP {
 		fr.Value = v.s
 	}
-	v.s = cleanUTF8(v.s)
+	v.s = srcjson.Clean(v.s)
 	return v, fr, nil
-}
-
-func cleanUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // defaults applies the first matching category rule, whose category and
@@ -411,17 +387,8 @@ func (s *Source) defaults(root any, ev *schemas.Event, tr *trace) {
 		p.Provider = string(m.product)
 	}
 	if p.ID == "" {
-		if native := first(p.UID, p.Name, p.Email); native != "" {
-			p.ID = p.Provider + ":" + first(p.Account, ev.Source.Tenant, ev.Source.Account) + ":" + native
+		if native := cmp.Or(p.UID, p.Name, p.Email); native != "" {
+			p.ID = p.Provider + ":" + cmp.Or(p.Account, ev.Source.Tenant, ev.Source.Account) + ":" + native
 		}
 	}
-}
-
-func first(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,23 +1,18 @@
 package mapping_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/ingest/mapping"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // now is the clock of the tests: a few days after the samples.
 var now = time.Date(2025, 3, 20, 0, 0, 0, 0, time.UTC)
@@ -28,32 +23,7 @@ func load(t testing.TB, file string) *mapping.Source {
 	if err != nil {
 		t.Fatalf("load %s: %v", file, err)
 	}
-	return mapping.New(m, mapping.Clock(func() time.Time { return now }))
-}
-
-// records returns the records of a delivery: its split records, or the
-// delivery itself.
-func records(t testing.TB, src *mapping.Source, delivery []byte) [][]byte {
-	t.Helper()
-	var recs [][]byte
-	split, err := src.Split(delivery, func(r []byte) error {
-		recs = append(recs, bytes.Clone(r))
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("split: %v", err)
-	}
-	if !split {
-		return [][]byte{delivery}
-	}
-	return recs
-}
-
-// pipeline sets what the ingest stage adds after Normalize.
-func pipeline(ev *schemas.Event, record []byte) {
-	ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, record)
-	ev.SchemaVersion = schemas.EventSchemaVersion
-	ev.ObservedTime = now
+	return mapping.New(m, mapping.WithClock(func() time.Time { return now }))
 }
 
 // validate checks ev against the contract, custom product included.
@@ -74,58 +44,10 @@ func TestGolden(t *testing.T) {
 	}
 	for _, file := range mappings {
 		dir := filepath.Dir(file)
-		src := load(t, file)
-		inputs, _ := filepath.Glob(filepath.Join(dir, "*.in.json"))
-		for _, in := range inputs {
-			name := strings.TrimSuffix(in, ".in.json")
-			t.Run(strings.TrimPrefix(name, "testdata/"), func(t *testing.T) {
-				data, err := os.ReadFile(in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				recs := records(t, src, data)
-				var events [][]byte
-				for i, rec := range recs {
-					if !src.Detect(rec) {
-						t.Errorf("record %d: Detect = false", i)
-					}
-					var ev schemas.Event
-					if err := src.Normalize(context.Background(), rec, &ev); err != nil {
-						t.Fatalf("record %d: %v", i, err)
-					}
-					pipeline(&ev, rec)
-					validate(t, &ev)
-					b, err := schemas.MarshalEventJSON(&ev)
-					if err != nil {
-						t.Fatal(err)
-					}
-					events = append(events, b)
-				}
-				got := events[0]
-				if len(recs) > 1 || !bytes.Equal(recs[0], data) {
-					got = append(append([]byte("["), bytes.Join(events, []byte(","))...), ']')
-				}
-				var out bytes.Buffer
-				if err := json.Indent(&out, got, "", "  "); err != nil {
-					t.Fatal(err)
-				}
-				out.WriteByte('\n')
-				golden := name + ".golden.json"
-				if *update {
-					if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if !bytes.Equal(out.Bytes(), want) {
-					t.Errorf("%s differs from the normalized event (run with -update and review the diff):\n%s", golden, out.Bytes())
-				}
-			})
-		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			g := ingesttest.Golden{Source: load(t, file), Inputs: filepath.Join(dir, "*.in.json"), Observed: now, Split: true}
+			g.Run(t)
+		})
 	}
 }
 
@@ -136,7 +58,7 @@ func inline(t testing.TB, yaml string) *mapping.Source {
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	return mapping.New(m, mapping.Clock(func() time.Time { return now }))
+	return mapping.New(m, mapping.WithClock(func() time.Time { return now }))
 }
 
 const minimal = `
@@ -259,7 +181,7 @@ categories:
 			if err := src.Normalize(context.Background(), []byte(tt.record), &ev); err != nil {
 				t.Fatal(err)
 			}
-			pipeline(&ev, []byte(tt.record))
+			ingesttest.Finish(&ev, src.Product(), []byte(tt.record), now)
 			validate(t, &ev)
 			tt.check(t, &ev)
 		})

@@ -89,7 +89,7 @@ func FuzzParsePath(f *testing.F) {
 			return // not every path is a valid YAML scalar as quoted here
 		}
 		var ev schemas.Event
-		_ = mapping.New(m, mapping.Clock(func() time.Time { return now })).Normalize(context.Background(),
+		_ = mapping.New(m, mapping.WithClock(func() time.Time { return now })).Normalize(context.Background(),
 			[]byte(`{"ts": 1741944401, "user": "u", "a": [1, {"b": "c"}], "x-y": {"0": "z"}}`), &ev)
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -71,7 +72,7 @@ func (s *Source) Detect(record []byte) bool {
 // Split splits a page of the System Log API, a JSON array of LogEvents, and
 // reports false for a single event.
 func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, error) {
-	return splitArray(delivery, emit)
+	return srcjson.SplitArray("split okta page", delivery, emit)
 }
 
 // Normalize fills ev from one Okta LogEvent. It returns an error naming the
@@ -80,12 +81,12 @@ func (s *Source) Split(delivery []byte, emit func(record []byte) error) (bool, e
 // normalize with the verb and category "other".
 func (s *Source) Normalize(_ context.Context, record []byte, ev *schemas.Event) error {
 	var le logEvent
-	if err := decode(record, &le); err != nil {
+	if err := srcjson.Decode(record, &le); err != nil {
 		return fmt.Errorf("normalize okta event: %w", err)
 	}
 	if err := s.fill(&le, ev); err != nil {
 		if le.UUID != "" {
-			return fmt.Errorf("normalize okta event %s: %w", truncate(le.UUID), err)
+			return fmt.Errorf("normalize okta event %s: %w", srcjson.Excerpt(le.UUID), err)
 		}
 		return fmt.Errorf("normalize okta event: %w", err)
 	}
@@ -94,29 +95,29 @@ func (s *Source) Normalize(_ context.Context, record []byte, ev *schemas.Event) 
 
 // fill maps a decoded LogEvent onto ev.
 func (s *Source) fill(le *logEvent, ev *schemas.Event) error {
-	eventType, err := key("eventType", le.EventType)
+	eventType, err := srcjson.Key("eventType", le.EventType)
 	if err != nil {
 		return err
 	}
 	if eventType == "" {
 		return ingest.Missing("eventType")
 	}
-	t, err := parseTime("published", le.Published, s.now())
+	t, err := srcjson.ParseTime("published", le.Published, s.now())
 	if err != nil {
 		return err
 	}
-	actorID, err := key("actor.id", le.Actor.ID)
+	actorID, err := srcjson.Key("actor.id", le.Actor.ID)
 	if err != nil {
 		return err
 	}
 	if actorID == "" {
 		return ingest.Missing("actor.id")
 	}
-	uuid, err := key("uuid", le.UUID)
+	uuid, err := srcjson.Key("uuid", le.UUID)
 	if err != nil {
 		return err
 	}
-	login, err := key("actor.alternateId", known(le.Actor.AlternateID))
+	login, err := srcjson.Key("actor.alternateId", known(le.Actor.AlternateID))
 	if err != nil {
 		return err
 	}
@@ -132,17 +133,17 @@ func (s *Source) fill(le *logEvent, ev *schemas.Event) error {
 	if kind == schemas.KindHuman && strings.Contains(login, "@") {
 		email = login
 	}
-	apiToken := clean(le.Transaction.Detail.RequestAPITokenID)
+	apiToken := srcjson.Clean(le.Transaction.Detail.RequestAPITokenID)
 	ev.Identity = schemas.Principal{
 		ID:           Provider + ":" + s.org + ":" + actorID,
 		Kind:         kind,
 		Provider:     Provider,
 		Account:      s.org,
 		AccountType:  accountType(login),
-		Type:         clean(le.Actor.Type),
+		Type:         srcjson.Clean(le.Actor.Type),
 		UID:          actorID,
 		Name:         login,
-		DisplayName:  clean(known(le.Actor.DisplayName)),
+		DisplayName:  srcjson.Clean(known(le.Actor.DisplayName)),
 		Email:        email,
 		CredentialID: apiToken,
 	}
@@ -153,8 +154,8 @@ func (s *Source) fill(le *logEvent, ev *schemas.Event) error {
 	ev.Outcome = result
 	ev.Error = schemas.ErrorDetail{}
 	if result == schemas.OutcomeFailure {
-		reason := clean(le.Outcome.Reason)
-		code := clean(le.Outcome.Result)
+		reason := srcjson.Clean(le.Outcome.Reason)
+		code := srcjson.Clean(le.Outcome.Result)
 		if reason != "" && !strings.ContainsRune(reason, ' ') {
 			code = reason
 		}
@@ -194,9 +195,9 @@ func (s *Source) fill(le *logEvent, ev *schemas.Event) error {
 func (s *Source) session(le *logEvent, eventType string, kind schemas.IdentityKind, apiToken string, result schemas.Outcome, t time.Time) schemas.Session {
 	ac := &le.AuthenticationContext
 	sess := schemas.Session{
-		ID:             clean(known(ac.ExternalSessionID)),
+		ID:             srcjson.Clean(known(ac.ExternalSessionID)),
 		CredentialType: credentialType(ac.CredentialType),
-		Issuer:         clean(ac.Issuer.ID),
+		Issuer:         srcjson.Clean(ac.Issuer.ID),
 	}
 	switch {
 	case apiToken != "":
@@ -246,9 +247,9 @@ func (s *Source) target(le *logEvent, act action, a *attrs) (schemas.Target, sch
 		name = tg.AlternateID
 	}
 	out := schemas.Target{
-		Type:   targetType(clean(tg.Type)),
-		ID:     clean(tg.ID),
-		Name:   clean(name),
+		Type:   targetType(srcjson.Clean(tg.Type)),
+		ID:     srcjson.Clean(tg.ID),
+		Name:   srcjson.Clean(name),
 		Tenant: s.org,
 	}
 	for i := range le.Target {
@@ -273,11 +274,11 @@ func (s *Source) target(le *logEvent, act action, a *attrs) (schemas.Target, sch
 // network maps the client and the security context.
 func network(le *logEvent, a *attrs) schemas.Network {
 	n := schemas.Network{
-		UserAgent: clean(known(le.Client.UserAgent.RawUserAgent)),
-		ASOrg:     clean(le.SecurityContext.ASOrg),
+		UserAgent: srcjson.Clean(known(le.Client.UserAgent.RawUserAgent)),
+		ASOrg:     srcjson.Clean(le.SecurityContext.ASOrg),
 		Country:   countryCode(le.Client.GeographicalContext.Country),
 	}
-	if ip, ok := canonicalIP(le.Client.IPAddress); ok {
+	if ip, ok := srcjson.CanonicalIP(le.Client.IPAddress); ok {
 		n.SourceIP = ip
 	} else {
 		a.set("okta.client_ip", known(le.Client.IPAddress))
@@ -313,5 +314,5 @@ func (a *attrs) set(k, v string) {
 	if a.m == nil {
 		a.m = make(map[string]string, 8)
 	}
-	a.m[k] = clean(v)
+	a.m[k] = srcjson.Clean(v)
 }

@@ -1,22 +1,17 @@
 package okta
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the normalized events")
 
 // now is the fixed clock of the tests: every testdata record is before it.
 var now = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -25,75 +20,10 @@ func newSource() *Source {
 	return New(WithOrg("acme.okta.com"), WithClock(func() time.Time { return now }))
 }
 
-// normalize runs the Source on record and sets the fields the pipeline
-// owns, as ingest does before producing.
-func normalize(t testing.TB, s *Source, record []byte) (*schemas.Event, error) {
-	t.Helper()
-	var ev schemas.Event
-	if err := s.Normalize(context.Background(), record, &ev); err != nil {
-		return nil, err
-	}
-	ev.ID = schemas.EventID(s.Product(), ev.Source.EventID, record)
-	ev.SchemaVersion = schemas.EventSchemaVersion
-	ev.ObservedTime = now
-	return &ev, nil
-}
-
 // TestGolden shows every testdata record normalizing to its golden event,
 // which passes the contract's validation.
 func TestGolden(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/*.in.json")
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no testdata: %v", err)
-	}
-	eventTypes := map[string]bool{}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			record, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := newSource()
-			if !s.Detect(record) {
-				t.Errorf("Detect = false")
-			}
-			ev, err := normalize(t, s, record)
-			if err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			if err := ev.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-			eventTypes[ev.Action.Name] = true
-			got, err := schemas.MarshalEventJSON(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf bytes.Buffer
-			if err := json.Indent(&buf, got, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			buf.WriteByte('\n')
-			golden := strings.TrimSuffix(in, ".in.json") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("normalized event differs from %s (run go test -update and review the diff):\n%s", golden, buf.Bytes())
-			}
-		})
-	}
-	if len(eventTypes) < 10 {
-		t.Errorf("golden files cover %d event types, want at least 10", len(eventTypes))
-	}
+	ingesttest.Golden{Source: newSource(), Observed: now, MinActions: 10}.Run(t)
 }
 
 // TestNormalizeErrors shows bad records failing with an error that names the
@@ -157,23 +87,7 @@ func TestNormalizeErrors(t *testing.T) {
 // TestNormalizeReusedEvent shows that normalizing into a used event leaves
 // nothing of the previous one behind.
 func TestNormalizeReusedEvent(t *testing.T) {
-	s := newSource()
-	first, _ := os.ReadFile("testdata/sso_chatgpt_enterprise.in.json")
-	second, _ := os.ReadFile("testdata/user_lifecycle_deactivate_system.in.json")
-	var reused, fresh schemas.Event
-	for _, r := range [][]byte{first, second} {
-		if err := s.Normalize(context.Background(), r, &reused); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Normalize(context.Background(), second, &fresh); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := schemas.MarshalEventJSON(&reused)
-	b, _ := schemas.MarshalEventJSON(&fresh)
-	if !bytes.Equal(a, b) {
-		t.Errorf("reused event differs from a fresh one:\n%s\n%s", a, b)
-	}
+	ingesttest.CheckReuse(t, newSource(), "testdata/sso_chatgpt_enterprise.in.json", "testdata/user_lifecycle_deactivate_system.in.json")
 }
 
 // TestDetect shows Detect claiming Okta events and not other sources'.
@@ -228,18 +142,11 @@ func TestSplit(t *testing.T) {
 // FuzzNormalize shows that no input panics: Normalize returns an error or
 // an event that passes validation.
 func FuzzNormalize(f *testing.F) {
-	inputs, _ := filepath.Glob("testdata/*.in.json")
-	for _, in := range inputs {
-		b, err := os.ReadFile(in)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	ingesttest.Seed(f, "testdata/*.in.json")
 	f.Add([]byte(`{"published":"2025-03-14T08:02:17Z","eventType":"x","actor":{"id":"1"},"securityContext":{"asNumber":"1e30"}}`))
 	s := newSource()
 	f.Fuzz(func(t *testing.T, record []byte) {
-		ev, err := normalize(t, s, record)
+		ev, err := ingesttest.Normalize(s, record, now)
 		if err != nil {
 			return
 		}

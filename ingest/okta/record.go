@@ -1,5 +1,7 @@
 package okta
 
+import "github.com/aitdr/aitdr/ingest/srcjson"
+
 // logEvent is the part of an Okta System Log LogEvent that normalization
 // reads (https://developer.okta.com/docs/reference/api/system-log/). Okta
 // writes null for absent values; every field here accepts it.
@@ -48,10 +50,10 @@ type authContext struct {
 }
 
 type securityContext struct {
-	ASNumber number `json:"asNumber"`
-	ASOrg    string `json:"asOrg"`
-	ISP      string `json:"isp"`
-	IsProxy  bool   `json:"isProxy"`
+	ASNumber srcjson.Number `json:"asNumber"`
+	ASOrg    string         `json:"asOrg"`
+	ISP      string         `json:"isp"`
+	IsProxy  bool           `json:"isProxy"`
 }
 
 type outcome struct {
@@ -77,14 +79,14 @@ type transaction struct {
 // are strings in Okta's samples but are read leniently.
 type debugContext struct {
 	DebugData struct {
-		RequestID        text `json:"requestId"`
-		RequestURI       text `json:"requestUri"`
-		ThreatSuspected  text `json:"threatSuspected"`
-		Risk             text `json:"risk"`
-		Behaviors        text `json:"behaviors"`
-		GrantType        text `json:"grantType"`
-		GrantedScopes    text `json:"grantedScopes"`
-		PrivilegeGranted text `json:"privilegeGranted"`
-		Factor           text `json:"factor"`
+		RequestID        srcjson.Text `json:"requestId"`
+		RequestURI       srcjson.Text `json:"requestUri"`
+		ThreatSuspected  srcjson.Text `json:"threatSuspected"`
+		Risk             srcjson.Text `json:"risk"`
+		Behaviors        srcjson.Text `json:"behaviors"`
+		GrantType        srcjson.Text `json:"grantType"`
+		GrantedScopes    srcjson.Text `json:"grantedScopes"`
+		PrivilegeGranted srcjson.Text `json:"privilegeGranted"`
+		Factor           srcjson.Text `json:"factor"`
 	} `json:"debugData"`
 }

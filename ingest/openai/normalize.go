@@ -13,12 +13,10 @@ package openai
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	stdjson "encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +25,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -68,13 +67,13 @@ func (s *Source) Product() schemas.Product { return schemas.ProductOpenAI }
 // Detect reports an audit log (an effective_at and an actor), a list of
 // them, or a usage page, bucket or row.
 func (s *Source) Detect(record []byte) bool {
-	return detectEffectiveAt.in(record) && detectActor.in(record) || detectUsage.in(record)
+	return detectEffectiveAt.In(record) && detectActor.In(record) || detectUsage.In(record)
 }
 
 var (
-	detectEffectiveAt = newNeedle(`"effective_at"`)
-	detectActor       = newNeedle(`"actor"`)
-	detectUsage       = newNeedle(`"organization.usage.`)
+	detectEffectiveAt = srcjson.NewNeedle(`"effective_at"`)
+	detectActor       = srcjson.NewNeedle(`"actor"`)
+	detectUsage       = srcjson.NewNeedle(`"organization.usage.`)
 )
 
 // Split emits the records of an audit-log list ({"object": "list",
@@ -228,18 +227,18 @@ type details struct {
 // Normalize fills ev from one audit log or usage row.
 func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) error {
 	if !utf8.Valid(raw) {
-		return invalidUTF8(raw)
+		return srcjson.InvalidUTF8(raw)
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
-		return decodeError(raw, &top, err)
+		return srcjson.Explain(raw, &top, err)
 	}
-	if obj, _ := jsonString(top["object"]); strings.HasPrefix(obj, "organization.usage.") {
+	if obj, _ := srcjson.AsString(top["object"]); strings.HasPrefix(obj, "organization.usage.") {
 		return s.usage(raw, obj, ev)
 	}
 	var a auditLog
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return decodeError(raw, &a, err)
+		return srcjson.Explain(raw, &a, err)
 	}
 	if a.Type == "" {
 		return ingest.Missing("type")
@@ -274,13 +273,13 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 	if obj, ok := top[a.Type]; ok && len(obj) > 0 && obj[0] == '{' {
 		if err := json.Unmarshal(obj, &d); err != nil {
 			var fe *ingest.FieldError
-			if errors.As(decodeError(obj, &d, err), &fe) && fe.Field != "record" {
+			if errors.As(srcjson.Explain(obj, &d, err), &fe) && fe.Field != "record" {
 				return ingest.Invalid(a.Type+"."+fe.Field, "%s", fe.Problem)
 			}
 			return ingest.Invalid(a.Type, "malformed: %v", err)
 		}
 	}
-	ev.Error = schemas.ErrorDetail{Code: d.ErrorCode, Message: truncate(d.ErrorMessage, 512)}
+	ev.Error = schemas.ErrorDetail{Code: d.ErrorCode, Message: srcjson.Clip(d.ErrorMessage, 512, "")}
 	if ev.Error.Code != "" {
 		ev.Outcome = schemas.OutcomeFailure
 	}
@@ -304,10 +303,10 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 		if targetType == "" {
 			targetType = service
 		}
-		ev.Target = schemas.Target{Type: targetType, ID: d.ID, Name: first(data.Name, d.Name, data.Email, d.Email, data.Title, data.Checkpoint),
+		ev.Target = schemas.Target{Type: targetType, ID: d.ID, Name: cmp.Or(data.Name, d.Name, data.Email, d.Email, data.Title, data.Checkpoint),
 			Tenant: data.ProjectID}
 		if targetType == "project" && ev.Target.ID == "" && a.Project != nil {
-			ev.Target.ID, ev.Target.Name = a.Project.ID, first(ev.Target.Name, a.Project.Name)
+			ev.Target.ID, ev.Target.Name = a.Project.ID, cmp.Or(ev.Target.Name, a.Project.Name)
 		}
 	}
 	attr := func(key, v string) {
@@ -327,7 +326,7 @@ func (s *Source) Normalize(_ context.Context, raw []byte, ev *schemas.Event) err
 	if len(d.ChangesRequested) > 0 && d.ChangesRequested[0] == '{' {
 		var buf bytes.Buffer
 		if json.Compact(&buf, d.ChangesRequested) == nil {
-			attr("openai.changes_requested", truncate(buf.String(), 1024))
+			attr("openai.changes_requested", srcjson.Clip(buf.String(), 1024, ""))
 		}
 	}
 	return nil
@@ -352,11 +351,11 @@ func (s *Source) actor(a *auditLog, ev *schemas.Event) error {
 		}
 		s.human(id, u)
 		if ip := act.Session.IPAddress; ip != "" {
-			addr, err := netip.ParseAddr(ip)
-			if err != nil {
+			canonical, ok := srcjson.CanonicalIP(ip)
+			if !ok {
 				return ingest.Invalid("actor.session.ip_address", "%q is not an IP address", ip)
 			}
-			ev.Network.SourceIP = addr.Unmap().String()
+			ev.Network.SourceIP = canonical
 		}
 		ev.Network.UserAgent = act.Session.UserAgent
 		if d := act.Session.IPDetails; d != nil {
@@ -400,7 +399,7 @@ func (s *Source) actor(a *auditLog, ev *schemas.Event) error {
 func (s *Source) human(id *schemas.Principal, u user) {
 	id.ID = "openai:" + s.org + ":user/" + u.ID
 	id.Kind, id.Type = schemas.KindHuman, "user"
-	id.UID, id.Name, id.Email = u.ID, first(u.Email, u.ID), u.Email
+	id.UID, id.Name, id.Email = u.ID, cmp.Or(u.Email, u.ID), u.Email
 	id.AccountType = schemas.AccountCorporate
 }
 
@@ -495,7 +494,7 @@ type usageRow struct {
 func (s *Source) usage(raw []byte, object string, ev *schemas.Event) error {
 	var u usageRow
 	if err := json.Unmarshal(raw, &u); err != nil {
-		return decodeError(raw, &u, err)
+		return srcjson.Explain(raw, &u, err)
 	}
 	t, err := unixTime("start_time", u.StartTime, s.now())
 	if err != nil {
@@ -550,7 +549,7 @@ func (s *Source) usage(raw []byte, object string, ev *schemas.Event) error {
 	if v := strings.TrimSpace(string(u.EndTime)); v != "" && v != "null" {
 		end, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return ingest.Invalid("end_time", "%s is not Unix seconds", truncate(v, 40))
+			return ingest.Invalid("end_time", "%s is not Unix seconds", srcjson.Clip(v, 40, ""))
 		}
 		ev.Attributes["openai.bucket_end"] = time.Unix(end, 0).UTC().Format(time.RFC3339)
 	}
@@ -582,7 +581,7 @@ func unixTime(field string, raw json.RawMessage, now time.Time) (time.Time, erro
 	}
 	sec := int64(f)
 	t := time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Round(time.Millisecond)
-	if t.Year() < 2000 || t.After(now.Add(24*time.Hour)) {
+	if srcjson.Implausible(t, now) != "" {
 		return time.Time{}, ingest.Invalid(field, "%s is not a plausible event time", t.Format(time.RFC3339Nano))
 	}
 	return t, nil
@@ -596,104 +595,7 @@ func count(field string, raw json.RawMessage) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, ingest.Invalid(field, "%s is not a count", truncate(v, 40))
+		return 0, ingest.Invalid(field, "%s is not a count", srcjson.Clip(v, 40, ""))
 	}
 	return n, nil
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func jsonString(raw json.RawMessage) (string, bool) {
-	v := bytes.TrimSpace(raw)
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-// decodeError re-decodes raw with encoding/json, whose errors name the
-// field by its JSON path, and returns a *ingest.FieldError.
-func decodeError(raw []byte, v any, fast error) error {
-	err := stdjson.Unmarshal(raw, v)
-	var te *stdjson.UnmarshalTypeError
-	var se *stdjson.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "record"
-		}
-		return ingest.Invalid(field, "%s, want %s", te.Value, jsonKind(te.Type))
-	case errors.As(err, &se):
-		return ingest.Invalid("record", "malformed JSON at offset %d: %s", se.Offset, se.Error())
-	case err != nil:
-		return ingest.Invalid("record", "malformed JSON: %s", err.Error())
-	}
-	return ingest.Invalid("record", "malformed JSON: %s", fast.Error())
-}
-
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		if t == reflect.TypeFor[json.RawMessage]() {
-			return "a JSON value"
-		}
-		return "an array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	case reflect.Bool:
-		return "a boolean"
-	}
-	return "a number"
-}
-
-// invalidUTF8 names the member holding the first byte of raw that is not
-// UTF-8: the nearest key before it.
-func invalidUTF8(raw []byte) error {
-	i := 0
-	for i < len(raw) {
-		r, size := utf8.DecodeRune(raw[i:])
-		if r == utf8.RuneError && size == 1 {
-			break
-		}
-		i += size
-	}
-	field := "record"
-	// Walk back over the string holding the byte to the key before it.
-	if q := bytes.LastIndexByte(raw[:i], '"'); q > 0 {
-		if c := bytes.LastIndexByte(raw[:q], ':'); c > 0 {
-			if ke := bytes.LastIndexByte(raw[:c], '"'); ke > 0 {
-				if ks := bytes.LastIndexByte(raw[:ke], '"'); ks >= 0 && utf8.Valid(raw[ks+1:ke]) {
-					field = string(raw[ks+1 : ke])
-				}
-			}
-		}
-	}
-	return ingest.Invalid(field, "invalid UTF-8")
 }

@@ -1,23 +1,18 @@
 package openai_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/ingesttest"
 	"github.com/aitdr/aitdr/ingest/openai"
 	"github.com/aitdr/aitdr/schemas"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // testNow is the clock of every test: after every sample's event time.
 var testNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -26,76 +21,12 @@ func newSource() *openai.Source {
 	return openai.New(openai.WithOrganization("org-AcmeCorp"), openai.WithClock(func() time.Time { return testNow }))
 }
 
-func readFile(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-func inputs(tb testing.TB) []string {
-	tb.Helper()
-	files, err := filepath.Glob("testdata/*.in.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return files
-}
-
 // TestGolden shows every sample record normalized: each one is detected as
 // an OpenAI record, normalizes to its testdata/<case>.golden.json
 // (rewritten with -update), and with the fields the pipeline sets is a
 // valid event.
 func TestGolden(t *testing.T) {
-	files := inputs(t)
-	if len(files) < 10 {
-		t.Fatalf("%d samples, want at least 10", len(files))
-	}
-	src := newSource()
-	types := map[string]bool{}
-	for _, in := range files {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.json")
-		t.Run(name, func(t *testing.T) {
-			raw := readFile(t, in)
-			if !src.Detect(raw) {
-				t.Error("Detect: false")
-			}
-			var ev schemas.Event
-			if err := src.Normalize(context.Background(), raw, &ev); err != nil {
-				t.Fatalf("Normalize: %v", err)
-			}
-			types[ev.Action.Name] = true
-			js, err := schemas.MarshalEventJSON(&ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := json.Indent(&out, js, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			out.WriteByte('\n')
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			} else if want := readFile(t, golden); !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("normalized event differs from %s (run with -update after review):\n%s", golden, out.Bytes())
-			}
-			ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, raw)
-			ev.SchemaVersion = schemas.EventSchemaVersion
-			ev.ObservedTime = testNow
-			ev.Raw = schemas.Raw{Format: schemas.RawJSON, Data: raw}
-			if err := ev.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-		})
-	}
-	if len(types) < 10 {
-		t.Errorf("%d distinct event types, want at least 10", len(types))
-	}
+	ingesttest.Golden{Source: newSource(), Observed: testNow, Unfinished: true, MinActions: 10}.Run(t)
 }
 
 // TestBadRecords shows the error, naming the field, for each kind of bad
@@ -173,7 +104,7 @@ func TestSplit(t *testing.T) {
 		records        []string
 		err            string
 	}{
-		{"audit log page", string(readFile(t, "testdata/list_page.delivery.json")), true, nil, ""},
+		{"audit log page", string(ingesttest.ReadFile(t, "testdata/list_page.delivery.json")), true, nil, ""},
 		{"usage bucket", `{"object":"bucket","start_time":1,"end_time":2,"results":[{"object":"organization.usage.completions.result","a":1},{}]}`, true,
 			[]string{`{"start_time":1,"end_time":2,"object":"organization.usage.completions.result","a":1}`, `{"start_time":1,"end_time":2}`}, ""},
 		{"record", `{"id":"audit_log-1","type":"login.succeeded"}`, false, nil, ""},
@@ -208,7 +139,7 @@ func TestSplit(t *testing.T) {
 	}
 	// The usage page: two per-key rows normalize, the aggregate one does not.
 	var rows [][]byte
-	if _, err := src.Split(readFile(t, "testdata/usage_page.delivery.json"), func(r []byte) error { rows = append(rows, r); return nil }); err != nil {
+	if _, err := src.Split(ingesttest.ReadFile(t, "testdata/usage_page.delivery.json"), func(r []byte) error { rows = append(rows, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	var ok, failed int
@@ -229,18 +160,14 @@ func TestSplit(t *testing.T) {
 // that Normalize returns an error or an event that is valid once the
 // pipeline fields are set.
 func FuzzNormalize(f *testing.F) {
-	for _, in := range inputs(f) {
-		f.Add(readFile(f, in))
-	}
-	f.Add(readFile(f, "testdata/list_page.delivery.json"))
-	f.Add(readFile(f, "testdata/usage_page.delivery.json"))
+	ingesttest.Seed(f, "testdata/*.in.json")
+	f.Add(ingesttest.ReadFile(f, "testdata/list_page.delivery.json"))
+	f.Add(ingesttest.ReadFile(f, "testdata/usage_page.delivery.json"))
 	src := newSource()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var ev schemas.Event
 		if err := src.Normalize(context.Background(), raw, &ev); err == nil {
-			ev.ID = schemas.EventID(ev.Source.Product, ev.Source.EventID, raw)
-			ev.SchemaVersion = schemas.EventSchemaVersion
-			ev.ObservedTime = testNow
+			ingesttest.Finish(&ev, src.Product(), raw, testNow)
 			if err := ev.Validate(); err != nil {
 				t.Fatalf("normalized event is not valid: %v", err)
 			}
@@ -251,7 +178,7 @@ func FuzzNormalize(f *testing.F) {
 
 // BenchmarkNormalize measures normalizing an api_key.created audit log.
 func BenchmarkNormalize(b *testing.B) {
-	raw := readFile(b, "testdata/api_key_created.in.json")
+	raw := ingesttest.ReadFile(b, "testdata/api_key_created.in.json")
 	src := newSource()
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()

@@ -1,4 +1,4 @@
-package anthropic
+package srcjson
 
 import (
 	"bytes"
@@ -9,16 +9,18 @@ import (
 // bytes not listed are rarer still.
 const byteRank = " \"etaoinsr:,_lcdu0123456789mph.gybf-vkw{}[]TSARCEIMNOPDLxjqz"
 
-// needle is a byte string Detect looks for, from its rarest byte:
-// bytes.Contains looks from the first, and a needle starting with a quote
-// or a common letter stops it at almost every byte of a JSON record.
-type needle struct {
+// Needle is a byte string a Detect method looks for in a record, searched
+// from its rarest byte: bytes.Contains looks from the first, and a needle
+// starting with a quote or a common letter stops it at almost every byte
+// of a JSON record.
+type Needle struct {
 	text string
 	at   int // index of the rarest byte
 }
 
-func newNeedle(text string) needle {
-	n, best := needle{text: text}, -1
+// NewNeedle returns the Needle of text, which must not be empty.
+func NewNeedle(text string) Needle {
+	n, best := Needle{text: text}, -1
 	for i := 0; i < len(text); i++ {
 		r := strings.IndexByte(byteRank, text[i])
 		if r < 0 {
@@ -31,8 +33,8 @@ func newNeedle(text string) needle {
 	return n
 }
 
-// in reports whether s holds the needle.
-func (n needle) in(s []byte) bool {
+// In reports whether s holds the needle.
+func (n Needle) In(s []byte) bool {
 	c := n.text[n.at]
 	for off := n.at; off < len(s); {
 		j := bytes.IndexByte(s[off:], c)
