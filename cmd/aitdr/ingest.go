@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/aitdr/aitdr/ingest/input"
+	"github.com/aitdr/aitdr/ingest/mapping"
 	"github.com/aitdr/aitdr/ingest/pipeline"
 	"github.com/aitdr/aitdr/ingest/sources"
 	"github.com/aitdr/aitdr/ingest/stage"
@@ -48,7 +52,132 @@ default. Run more processes in the same group to scale out.`,
 			return runner.Run(cmd.Context())
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP input alone: POST /v1/events, normalized into the events topic",
+		Long: `Serve accepts audit records over HTTP (NDJSON, JSON arrays or containers,
+gzip; bearer tokens from ingest.http.auth or AITDR_INGEST_TOKENS), normalizes
+them and answers 202 with the accepted and rejected counts once Kafka has
+acknowledged every event and dead letter. It needs external brokers
+(kafka.brokers); "aitdr run" serves it on the embedded default.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if len(cfg.Kafka.Brokers) == 0 {
+				return fmt.Errorf("ingest serve: no brokers configured (kafka.brokers or AITDR_KAFKA_BROKERS)")
+			}
+			logger := cfg.Log.Logger(os.Stderr)
+			httpIn, client, err := newHTTPInput(cfg, cfg.Kafka.Brokers, cfg.Ingest.HTTP, logger)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "ingest HTTP input on %s: POST /v1/events\n", cfg.Ingest.HTTP.Listen)
+			return httpIn.Run(cmd.Context())
+		},
+	})
+	var source string
+	file := &cobra.Command{
+		Use:   "file PATH...",
+		Short: "Normalize files and folders (NDJSON, JSON arrays, CloudTrail log files, .gz) into the events topic",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if len(cfg.Kafka.Brokers) == 0 {
+				return fmt.Errorf("ingest file: no brokers configured (kafka.brokers or AITDR_KAFKA_BROKERS)")
+			}
+			logger := cfg.Log.Logger(os.Stderr)
+			p, err := newIngestPipeline(cfg, logger)
+			if err != nil {
+				return err
+			}
+			pub, client, err := newPublisher(cfg, cfg.Kafka.Brokers, logger)
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			files, err := input.NewFiles(input.FilesConfig{Paths: args, Source: schemas.Product(source), Progress: os.Stderr},
+				p, pub, input.WithLogger(logger))
+			if err != nil {
+				return err
+			}
+			summary, err := files.Run(cmd.Context())
+			fmt.Fprintln(cmd.OutOrStdout(), summary.String())
+			return err
+		},
+	}
+	file.Flags().StringVar(&source, "source", "", "source product of every record (default: detect per record)")
+	cmd.AddCommand(file, &cobra.Command{
+		Use:   "map MAPPING SAMPLE",
+		Short: "Check a declarative source mapping: what a sample record maps to, and which paths are missing",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sample, err := os.ReadFile(args[1])
+			if err != nil {
+				return fmt.Errorf("read sample: %w", err)
+			}
+			report, err := mapping.Check(args[0], sample)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(cmd.OutOrStdout(), report.String())
+			return err
+		},
+	})
 	return cmd
+}
+
+// newPublisher returns a publisher of events and dead letters on brokers,
+// with a producer that gives up on a record after 30s rather than hang
+// when Kafka is down. The caller closes the client after the input stopped.
+func newPublisher(cfg config.Config, brokers []string, logger *slog.Logger) (*input.Publisher, *kgo.Client, error) {
+	opts, err := cfg.Kafka.ClientOpts(brokers)
+	if err != nil {
+		return nil, nil, err
+	}
+	pcfg := input.PublisherConfig{
+		EventsTopic:     cfg.Kafka.Topics.Prefix + schemas.TopicEvents,
+		DeadLetterTopic: cfg.Kafka.Topics.Prefix + schemas.TopicDeadLetter,
+		Stage:           stage.Name,
+	}
+	client, err := kgo.NewClient(append(opts,
+		kgo.ProducerLinger(time.Millisecond),
+		kgo.MaxBufferedRecords(2*input.DefaultMaxInFlightRecords),
+		kgo.RecordDeliveryTimeout(30*time.Second),
+	)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	pub, err := input.NewPublisher(client, pcfg, input.WithLogger(logger))
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return pub, client, nil
+}
+
+// newHTTPInput returns the HTTP input publishing to brokers.
+func newHTTPInput(cfg config.Config, brokers []string, hcfg input.HTTPConfig, logger *slog.Logger) (*input.HTTP, *kgo.Client, error) {
+	p, err := newIngestPipeline(cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, client, err := newPublisher(cfg, brokers, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := input.NewHTTP(hcfg, p, pub, input.WithLogger(logger))
+	if err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("ingest http input: %w", err)
+	}
+	return h, client, nil
 }
 
 // newIngestPipeline builds the normalization pipeline over every shipped

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/aitdr/aitdr/deploy/embedded"
 	"github.com/aitdr/aitdr/deploy/kafka"
 	aitdrnats "github.com/aitdr/aitdr/deploy/nats"
+	"github.com/aitdr/aitdr/ingest/input"
 	"github.com/aitdr/aitdr/ingest/stage"
 	"github.com/aitdr/aitdr/internal/config"
 	"github.com/aitdr/aitdr/internal/telemetry"
@@ -62,6 +64,7 @@ type endpoints struct {
 	streams                     []schemas.StreamSpec
 	stages                      []string
 	clickhouse                  string
+	ingestURL, ingestToken      string
 }
 
 func (e endpoints) print(w io.Writer) {
@@ -85,13 +88,14 @@ func (e endpoints) print(w io.Writer) {
   NATS (%s)    %s
                      streams: %s
   ClickHouse         %s   try: curl '%s/?query=SHOW+TABLES'
+  Ingest (HTTP)      %s%s
   Stages             %s
   Metrics            http://%s/metrics
   Health             http://%s/healthz  http://%s/readyz
   Data               %s
 
 `, buildVersion(), where(e.embeddedKafka), strings.Join(e.kafkaBrokers, ","), strings.Join(topics, ", "),
-		where(e.embeddedNATS), e.natsURL, strings.Join(streams, ", "), e.clickhouse, e.clickhouse, strings.Join(e.stages, ", "),
+		where(e.embeddedNATS), e.natsURL, strings.Join(streams, ", "), e.clickhouse, e.clickhouse, e.ingestURL, tokenNote(e.ingestToken, e.ingestURL), strings.Join(e.stages, ", "),
 		e.telemetryAddr, e.telemetryAddr, e.telemetryAddr, e.dataDir)
 }
 
@@ -211,7 +215,19 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 		return nil
 	})
 
+	hcfg := cfg.Ingest.HTTP
+	if ep.ingestToken = runToken(hcfg); ep.ingestToken != "" {
+		hcfg.Auth.Tokens = []string{ep.ingestToken}
+	}
+	httpIn, httpClient, err := newHTTPInput(cfg, ep.kafkaBrokers, hcfg, logger)
+	if err != nil {
+		return err
+	}
+	defer httpClient.Close() // after the group: the input has stopped
+	ep.ingestURL = "http://" + hcfg.Listen + "/v1/events"
+
 	group, gctx := errgroup.WithContext(ctx)
+	group.Go(func() error { return httpIn.Run(gctx) })
 	group.Go(func() error { return tel.Serve(gctx) })
 	group.Go(func() error { return stack.Run(gctx) })
 	group.Go(runStage(gctx, ingestStage))
@@ -230,6 +246,27 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 		err = errors.Join(err, fmt.Errorf("drain nats: %w", derr))
 	}
 	return err
+}
+
+// runToken returns a random bearer token for the HTTP input when the
+// configuration names none, so that "aitdr run" accepts records at once
+// without an open endpoint; "" when tokens are configured.
+func runToken(h input.HTTPConfig) string {
+	if len(h.Auth.Tokens) > 0 || h.Auth.TokensFile != "" || h.Auth.Disabled {
+		return ""
+	}
+	if _, ok := os.LookupEnv(h.Auth.TokensEnv); ok && h.Auth.TokensEnv != "" {
+		return ""
+	}
+	return rand.Text()
+}
+
+func tokenNote(token, url string) string {
+	if token == "" {
+		return ""
+	}
+	return "\n                     token for this run: " + token + "\n                     try: curl -H 'Authorization: Bearer " + token +
+		"' -H 'Content-Type: application/json' --data-binary @ingest/okta/testdata/session_start_success.in.json " + url
 }
 
 // startEmbedded starts the engines the configuration does not point

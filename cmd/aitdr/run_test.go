@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,6 +32,9 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	cfg.NATS.EmbeddedListen = "127.0.0.1:0"
 	cfg.Telemetry.Listen = "127.0.0.1:0"
 	cfg.ClickHouse.Embedded.Listen = "127.0.0.1:0"
+	cfg.Ingest.HTTP.Listen = freeAddr(t)
+	t.Setenv(cfg.Ingest.HTTP.Auth.TokensEnv, "") // not set: run makes a token
+	os.Unsetenv(cfg.Ingest.HTTP.Auth.TokensEnv)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +125,29 @@ func TestRunEmbeddedDefault(t *testing.T) {
 		t.Fatalf("events topic after one raw Okta record: %d records (%v)", len(recs), fetches.Err0())
 	}
 
+	// The HTTP input takes a record with the token the run made.
+	req, err := http.NewRequest(http.MethodPost, ep.ingestURL, bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+ep.ingestToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(answer), `"accepted":1`) {
+		t.Fatalf("POST %s = %d %s, want 202 with one accepted", ep.ingestURL, resp.StatusCode, answer)
+	}
+	req.Header.Set("Authorization", "Bearer wrong-token-of-enough-length")
+	req.Body = io.NopCloser(bytes.NewReader(raw))
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST with a wrong token = %v %v, want 401", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+
 	nc, err := nats.Connect(ep.natsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -172,4 +199,16 @@ func TestCommandsHelp(t *testing.T) {
 	if _, err := config.Load(path, func(string) (string, bool) { return "", false }); err != nil {
 		t.Fatalf("printed defaults do not load: %v", err)
 	}
+}
+
+// freeAddr returns a loopback address with a port free at the time of the
+// call.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

@@ -187,6 +187,16 @@ func hashKey(cfg Config) ([]byte, bool, error) {
 	return k, true, nil
 }
 
+// Products returns the source products the pipeline normalizes, in
+// detection order; the inputs refuse a source name outside it.
+func (p *Pipeline) Products() []schemas.Product {
+	out := make([]schemas.Product, len(p.sources))
+	for i, s := range p.sources {
+		out[i] = s.Product()
+	}
+	return out
+}
+
 // EphemeralKey reports whether the prompt-hash key was generated for this
 // process because none was configured.
 func (p *Pipeline) EphemeralKey() bool { return p.ephemeral }

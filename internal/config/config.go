@@ -23,6 +23,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/aitdr/aitdr/deploy/clickhouse"
+	"github.com/aitdr/aitdr/ingest/input"
 	"github.com/aitdr/aitdr/ingest/pipeline"
 	"github.com/aitdr/aitdr/ingest/sources"
 	"github.com/aitdr/aitdr/internal/telemetry"
@@ -72,6 +73,9 @@ type Ingest struct {
 	// {"cloudtrail-raw": "aws.cloudtrail"}. Names are used as they are,
 	// without kafka.topics.prefix.
 	RawTopics map[string]schemas.Product `yaml:"raw_topics"`
+	// HTTP is the HTTP input (POST /v1/events). aitdr run serves it; without
+	// a configured token it makes one for the run and prints it.
+	HTTP input.HTTPConfig `yaml:"http"`
 }
 
 // Log chooses how the process logs.
@@ -195,7 +199,7 @@ func Default() Config {
 			StreamMaxAge:   7 * 24 * time.Hour,
 		},
 		Telemetry:  telemetry.DefaultConfig(),
-		Ingest:     Ingest{Pipeline: pipeline.Default()},
+		Ingest:     Ingest{Pipeline: pipeline.Default(), HTTP: input.DefaultHTTPConfig()},
 		ClickHouse: ClickHouse{Embedded: clickhouse.DefaultConfig()},
 	}
 }
@@ -477,6 +481,9 @@ func (c *Config) Validate() error {
 		}
 	} else if _, err := url.Parse(c.ClickHouse.DSN); err != nil || !strings.Contains(c.ClickHouse.DSN, "://") {
 		bad("clickhouse.dsn", "is not a URL such as clickhouse://host:9000 or http://host:8123")
+	}
+	if err := c.Ingest.HTTP.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("ingest.http", err))
 	}
 	if err := c.Ingest.Pipeline.Validate(); err != nil {
 		errs = append(errs, prefixFieldErrors("ingest.pipeline", err))
