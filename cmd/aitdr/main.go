@@ -67,6 +67,7 @@ NATS); configuration points each stage at external clusters instead.`,
 	root.AddCommand(
 		newRunCommand(&g),
 		newIngestCommand(&g),
+		newSinkCommand(&g),
 		newTopicsCommand(&g),
 		newConfigCommand(&g),
 		newVersionCommand(),

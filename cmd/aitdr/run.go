@@ -27,6 +27,7 @@ import (
 	"github.com/aitdr/aitdr/ingest/input"
 	"github.com/aitdr/aitdr/ingest/stage"
 	"github.com/aitdr/aitdr/internal/config"
+	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -207,13 +208,26 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 	if err != nil {
 		return err
 	}
-	ep.stages = append(ep.stages, stage.Name)
-	tel.RegisterReadiness("stage "+stage.Name, func(context.Context) error {
-		if !ingestStage.Ready() {
-			return errors.New("not yet assigned partitions")
-		}
-		return nil
-	})
+	chDSN := cfg.ClickHouse.DSN
+	if chDSN == "" {
+		chDSN = chServer.URL()
+	}
+	sinkRunner, chConn, err := newSink(ctx, cfg, ep.kafkaBrokers, chDSN, logger)
+	if err != nil {
+		return err
+	}
+	defer chConn.Close()
+	stages := map[string]*stream.Runner{stage.Name: ingestStage, sinkStage: sinkRunner}
+	for _, name := range []string{stage.Name, sinkStage} {
+		runner := stages[name]
+		ep.stages = append(ep.stages, name)
+		tel.RegisterReadiness("stage "+name, func(context.Context) error {
+			if !runner.Ready() {
+				return errors.New("not yet assigned partitions")
+			}
+			return nil
+		})
+	}
 
 	hcfg := cfg.Ingest.HTTP
 	if ep.ingestToken = runToken(hcfg); ep.ingestToken != "" {
@@ -231,6 +245,7 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 	group.Go(func() error { return tel.Serve(gctx) })
 	group.Go(func() error { return stack.Run(gctx) })
 	group.Go(runStage(gctx, ingestStage))
+	group.Go(runStage(gctx, sinkRunner))
 	ep.telemetryAddr = tel.Addr()
 	if started != nil {
 		started(ep)

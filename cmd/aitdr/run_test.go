@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aitdr/aitdr/internal/config"
+	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -83,7 +85,7 @@ func TestRunEmbeddedDefault(t *testing.T) {
 			break
 		}
 	}
-	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest"} {
+	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest", "stage sink"} {
 		if status != http.StatusOK || !strings.Contains(string(body), check) {
 			t.Fatalf("/readyz = %d %s, want 200 with the %s check", status, body, check)
 		}
@@ -123,6 +125,35 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	cancelPoll()
 	if recs := fetches.Records(); len(recs) != 1 || !strings.HasPrefix(string(recs[0].Key), "okta:") {
 		t.Fatalf("events topic after one raw Okta record: %d records (%v)", len(recs), fetches.Err0())
+	}
+
+	// The sink writes scored events into ClickHouse, whose schema the run
+	// migrated: the event above, re-published as scored, becomes a row.
+	// (With a recent time: rows older than the events TTL are dropped.)
+	var ev schemas.Event
+	if err := schemas.DecodeEvent("", fetches.Records()[0].Value, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Time = time.Now().UTC().Truncate(time.Millisecond)
+	scored, err := stream.EventRecord(schemas.TopicScored, &ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kc.ProduceSync(ctx, scored).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	var rows string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && rows != "1"; time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(ep.clickhouse + "/?query=" + url.QueryEscape("SELECT count() FROM aitdr.events FINAL"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		rows = strings.TrimSpace(string(b))
+	}
+	if rows != "1" {
+		t.Fatalf("aitdr.events in ClickHouse holds %q rows, want 1", rows)
 	}
 
 	// The HTTP input takes a record with the token the run made.

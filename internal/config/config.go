@@ -28,6 +28,7 @@ import (
 	"github.com/aitdr/aitdr/ingest/sources"
 	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
+	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
 )
 
 // Config is the whole configuration of one aitdr process.
@@ -58,6 +59,13 @@ type ClickHouse struct {
 	// Embedded is the embedded engine and its HTTP interface, used when
 	// DSN is empty. Its data_dir defaults to <data_dir>/clickhouse.
 	Embedded clickhouse.Config `yaml:"embedded"`
+	// Schema is the database, cluster layout and TTLs the migrations apply.
+	Schema chschema.Options `yaml:"schema"`
+	// Migrate applies the schema migrations at start. Default true.
+	Migrate bool `yaml:"migrate"`
+	// Sink is how the sink stage writes: insert size, timeout, retries.
+	// Its topics follow kafka.topics.prefix.
+	Sink chschema.SinkConfig `yaml:"sink"`
 }
 
 // Ingest configures the ingest stage and its inputs.
@@ -200,7 +208,7 @@ func Default() Config {
 		},
 		Telemetry:  telemetry.DefaultConfig(),
 		Ingest:     Ingest{Pipeline: pipeline.Default(), HTTP: input.DefaultHTTPConfig()},
-		ClickHouse: ClickHouse{Embedded: clickhouse.DefaultConfig()},
+		ClickHouse: ClickHouse{Embedded: clickhouse.DefaultConfig(), Migrate: true},
 	}
 }
 
@@ -481,6 +489,12 @@ func (c *Config) Validate() error {
 		}
 	} else if _, err := url.Parse(c.ClickHouse.DSN); err != nil || !strings.Contains(c.ClickHouse.DSN, "://") {
 		bad("clickhouse.dsn", "is not a URL such as clickhouse://host:9000 or http://host:8123")
+	}
+	if err := c.ClickHouse.Schema.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("clickhouse.schema", err))
+	}
+	if err := c.ClickHouse.Sink.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("clickhouse.sink", err))
 	}
 	if err := c.Ingest.HTTP.Validate(); err != nil {
 		errs = append(errs, prefixFieldErrors("ingest.http", err))
