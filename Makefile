@@ -36,7 +36,7 @@ AITDR_TEST_KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 AITDR_TEST_NATS_URL ?= nats://127.0.0.1:$(NATS_PORT)
 # Packages of the integration suites, and go test flags for them: one package
 # at a time, since they share one broker.
-TEST_KAFKA_PKGS ?= ./internal/... ./deploy/...
+TEST_KAFKA_PKGS ?= ./internal/... ./deploy/... ./ingest/stage/... ./ingest/input/... ./schemas/clickhouse/...
 TEST_KAFKA_FLAGS ?= -p 1 -timeout 20m
 TEST_FLAGS ?= -timeout 20m
 
