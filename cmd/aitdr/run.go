@@ -196,13 +196,19 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 		})
 	}
 	chCtx, stopClickHouse := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopClickHouse()
 	chDone := make(chan error, 1)
 	if chServer != nil {
 		go func() { chDone <- chServer.Run(chCtx) }()
 	} else {
 		close(chDone)
 	}
+	chStopped := false
+	defer func() { // on the early returns below: close the engine before the rest
+		if !chStopped {
+			stopClickHouse()
+			<-chDone
+		}
+	}()
 
 	ingestStage, err := newIngestStage(cfg, ep.kafkaBrokers, logger)
 	if err != nil {
@@ -254,6 +260,7 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 	err = group.Wait()
 	logger.Info("pipeline stopping")
 	stopClickHouse()
+	chStopped = true
 	if cherr := <-chDone; cherr != nil {
 		err = errors.Join(err, fmt.Errorf("embedded clickhouse: %w", cherr))
 	}
