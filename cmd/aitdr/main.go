@@ -72,6 +72,7 @@ NATS); configuration points each stage at external clusters instead.`,
 		newConfigCommand(&g),
 		newVersionCommand(),
 		newClickHouseCommand(&g),
+		newQueryCommand(&g),
 	)
 	return root
 }
