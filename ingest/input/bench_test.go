@@ -82,7 +82,7 @@ func BenchmarkHTTP(b *testing.B) {
 			e := newEnv(b)
 			if tc.discard {
 				var err error
-				if e.pub, err = input.NewPublisher(kgoStub{}, input.PublisherConfig{EventsTopic: "e", DeadLetterTopic: "d", Stage: "ingest"}); err != nil {
+				if e.pub, err = input.NewPublisher(instantAcks{}, input.PublisherConfig{EventsTopic: "e", DeadLetterTopic: "d", Stage: "ingest"}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -223,7 +223,7 @@ func FuzzFiles(f *testing.F) {
 	f.Add([]byte("{\n \"Records\": [\n  {\"eventVersion\": \"1.08\"}\n ]\n}\n[{\"a\":1}][2,"))
 	f.Add([]byte("\xef\xbb\xbf[]\n{}\n"))
 	proc := newPipeline(f)
-	pub, err := input.NewPublisher(kgoStub{}, input.PublisherConfig{EventsTopic: "e", DeadLetterTopic: "d", Stage: "ingest", MaxRecordBytes: 4096})
+	pub, err := input.NewPublisher(instantAcks{}, input.PublisherConfig{EventsTopic: "e", DeadLetterTopic: "d", Stage: "ingest", MaxRecordBytes: 4096})
 	if err != nil {
 		f.Fatal(err)
 	}
