@@ -49,9 +49,11 @@ func (v *validator) nonNegative(field string, n int64) {
 	}
 }
 
-func (v *validator) finite(field string, f float64) {
+// finite checks that f is a finite number. The field path is prefix+name,
+// joined only when reporting: Validate runs on every ingested event.
+func (v *validator) finite(prefix, name string, f float64) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		v.add(field, "not a finite number")
+		v.add(prefix+name, "not a finite number")
 	}
 }
 
@@ -131,15 +133,16 @@ func (f *Features) validate(v *validator, prefix string) {
 		{"tokens_ratio", f.TokensRatio}, {"tokens_z", f.TokensZ},
 		{"category_rate_ratio", f.CategoryRateRatio},
 	} {
-		v.finite(prefix+h.name+".5m", h.h.M5)
-		v.finite(prefix+h.name+".1h", h.h.H1)
-		v.finite(prefix+h.name+".1d", h.h.D1)
+		v.finite(prefix, h.name+".5m", h.h.M5)
+		v.finite(prefix, h.name+".1h", h.h.H1)
+		v.finite(prefix, h.name+".1d", h.h.D1)
 	}
-	v.finite(prefix+"volume_percentile", f.VolumePercentile)
-	v.finite(prefix+"hour_typicality", f.HourTypicality)
-	v.finite(prefix+"peer_rate_ratio", f.PeerRateRatio)
-	v.finite(prefix+"peer_volume_ratio", f.PeerVolumeRatio)
+	v.finite(prefix, "volume_percentile", f.VolumePercentile)
+	v.finite(prefix, "hour_typicality", f.HourTypicality)
+	v.finite(prefix, "peer_rate_ratio", f.PeerRateRatio)
+	v.finite(prefix, "peer_volume_ratio", f.PeerVolumeRatio)
 	d := f.DaysSinceFirstSeen
+	days := prefix + "days_since_first_seen."
 	for _, a := range []struct {
 		name string
 		days float64
@@ -148,7 +151,7 @@ func (f *Features) validate(v *validator, prefix string) {
 		{"country", d.Country}, {"user_agent", d.UserAgent}, {"model", d.Model},
 		{"ai_service", d.AIService}, {"tenant", d.Tenant}, {"environment", d.Environment},
 	} {
-		v.finite(prefix+"days_since_first_seen."+a.name, a.days)
+		v.finite(days, a.name, a.days)
 	}
 }
 
