@@ -113,23 +113,27 @@ acknowledged every event and dead letter. It needs external brokers
 		},
 	}
 	file.Flags().StringVar(&source, "source", "", "source product of every record (default: detect per record)")
-	cmd.AddCommand(file, &cobra.Command{
-		Use:   "map MAPPING SAMPLE",
+	var mappingFile string
+	mapCmd := &cobra.Command{
+		Use:   "map --check MAPPING SAMPLE",
 		Short: "Check a declarative source mapping: what a sample record maps to, and which paths are missing",
-		Args:  cobra.ExactArgs(2),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sample, err := os.ReadFile(args[1])
+			sample, err := os.ReadFile(args[0])
 			if err != nil {
 				return fmt.Errorf("read sample: %w", err)
 			}
-			report, err := mapping.Check(args[0], sample)
+			report, err := mapping.Check(mappingFile, sample)
 			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), report.String())
 			return err
 		},
-	})
+	}
+	mapCmd.Flags().StringVar(&mappingFile, "check", "", "the mapping file to check (required)")
+	_ = mapCmd.MarkFlagRequired("check")
+	cmd.AddCommand(file, mapCmd)
 	return cmd
 }
 
