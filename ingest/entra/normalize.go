@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/aiapps"
 	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -317,10 +318,10 @@ func (s *Source) signIn(v *view, e *signIn, ev *schemas.Event) error {
 	}
 	ev.Target = target
 	ev.AI = schemas.AIContext{}
-	if app, ok := aiAppOf(e.AppDisplayName); ok {
-		ev.AI = schemas.AIContext{Provider: app.provider, Service: app.service}
-	} else if app, ok := aiAppOf(e.ResourceDisplayName); ok {
-		ev.AI = schemas.AIContext{Provider: app.provider, Service: app.service}
+	if app, ok := aiapps.Lookup(e.AppDisplayName); ok {
+		ev.AI = schemas.AIContext{Provider: app.Provider, Service: app.Service}
+	} else if app, ok := aiapps.Lookup(e.ResourceDisplayName); ok {
+		ev.AI = schemas.AIContext{Provider: app.Provider, Service: app.Service}
 	}
 	ev.Outcome, ev.Error = result, errDetail
 	ev.Network = schemas.Network{
@@ -514,8 +515,8 @@ func (s *Source) audit(v *view, e *audit, ev *schemas.Event) error {
 	ev.Target = auditTarget(e.TargetResources, act.targets, tenant, a)
 	ev.AI = schemas.AIContext{}
 	if ev.Target.Type == "application" || ev.Target.Type == "service_principal" {
-		if app, ok := aiAppOf(ev.Target.Name); ok {
-			ev.AI = schemas.AIContext{Provider: app.provider, Service: app.service}
+		if app, ok := aiapps.Lookup(ev.Target.Name); ok {
+			ev.AI = schemas.AIContext{Provider: app.Provider, Service: app.Service}
 		}
 	}
 	switch strings.ToLower(e.Result) {
@@ -561,7 +562,7 @@ func initiator(prefix string, by *initiatedBy, tenant string, a *attrs) (schemas
 		return p, err
 	}
 	if app := by.App; app != nil {
-		field := prefix + "initiatedBy.app.servicePrincipalId"
+		field := prefix + "initiatedBy.app.ServicePrincipalId"
 		id := app.ServicePrincipalID
 		if id == "" {
 			id, field = app.AppID, prefix+"initiatedBy.app.appId"

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/ingest"
+	"github.com/aitdr/aitdr/ingest/aiapps"
 	"github.com/aitdr/aitdr/ingest/srcjson"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -260,12 +261,12 @@ func (s *Source) target(le *logEvent, act action, a *attrs) (schemas.Target, sch
 	}
 	var ai schemas.AIContext
 	if tg.Type == "AppInstance" {
-		app, ok := aiAppOf(tg.DisplayName)
+		app, ok := aiapps.Lookup(tg.DisplayName)
 		if !ok {
-			app, ok = aiAppOf(tg.AlternateID)
+			app, ok = aiapps.Lookup(tg.AlternateID)
 		}
 		if ok {
-			ai = schemas.AIContext{Provider: app.provider, Service: app.service}
+			ai = schemas.AIContext{Provider: app.Provider, Service: app.Service}
 		}
 	}
 	return out, ai
