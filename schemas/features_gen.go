@@ -16,8 +16,8 @@ const (
 func (z *Features) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(29)
-	var zb0001Mask uint32 /* 29 bits */
+	zb0001Len := uint32(37)
+	var zb0001Mask uint64 /* 37 bits */
 	_ = zb0001Mask
 	if z.Available == false {
 		zb0001Len--
@@ -134,6 +134,38 @@ func (z *Features) MarshalMsg(b []byte) (o []byte, err error) {
 	if z.DaysSinceFirstSeen.IsZero() {
 		zb0001Len--
 		zb0001Mask |= 0x10000000
+	}
+	if z.Replayed == false {
+		zb0001Len--
+		zb0001Mask |= 0x20000000
+	}
+	if z.IdleDays == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x40000000
+	}
+	if z.WindowEvents.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x80000000
+	}
+	if z.WindowBytes.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x100000000
+	}
+	if z.WindowRecords.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x200000000
+	}
+	if z.WindowTokens.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x400000000
+	}
+	if z.CategoryRateZ.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x800000000
+	}
+	if z.CategoryBytesRatio.IsZero() {
+		zb0001Len--
+		zb0001Mask |= 0x1000000000
 	}
 	// variable map header, size zb0001Len
 	o = msgp.AppendMapHeader(o, zb0001Len)
@@ -611,6 +643,262 @@ func (z *Features) MarshalMsg(b []byte) (o []byte, err error) {
 			if err != nil {
 				err = msgp.WrapError(err, "DaysSinceFirstSeen")
 				return
+			}
+		}
+		if (zb0001Mask & 0x20000000) == 0 { // if not omitted
+			// string "replayed"
+			o = append(o, 0xa8, 0x72, 0x65, 0x70, 0x6c, 0x61, 0x79, 0x65, 0x64)
+			o = msgp.AppendBool(o, z.Replayed)
+		}
+		if (zb0001Mask & 0x40000000) == 0 { // if not omitted
+			// string "idle_days"
+			o = append(o, 0xa9, 0x69, 0x64, 0x6c, 0x65, 0x5f, 0x64, 0x61, 0x79, 0x73)
+			o = msgp.AppendFloat64(o, z.IdleDays)
+		}
+		if (zb0001Mask & 0x80000000) == 0 { // if not omitted
+			// string "window_events"
+			o = append(o, 0xad, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
+			// check for omitted fields
+			zb0011Len := uint32(3)
+			var zb0011Mask uint8 /* 3 bits */
+			_ = zb0011Mask
+			if z.WindowEvents.M5 == 0 {
+				zb0011Len--
+				zb0011Mask |= 0x1
+			}
+			if z.WindowEvents.H1 == 0 {
+				zb0011Len--
+				zb0011Mask |= 0x2
+			}
+			if z.WindowEvents.D1 == 0 {
+				zb0011Len--
+				zb0011Mask |= 0x4
+			}
+			// variable map header, size zb0011Len
+			o = append(o, 0x80|uint8(zb0011Len))
+
+			// skip if no fields are to be emitted
+			if zb0011Len != 0 {
+				if (zb0011Mask & 0x1) == 0 { // if not omitted
+					// string "5m"
+					o = append(o, 0xa2, 0x35, 0x6d)
+					o = msgp.AppendFloat64(o, z.WindowEvents.M5)
+				}
+				if (zb0011Mask & 0x2) == 0 { // if not omitted
+					// string "1h"
+					o = append(o, 0xa2, 0x31, 0x68)
+					o = msgp.AppendFloat64(o, z.WindowEvents.H1)
+				}
+				if (zb0011Mask & 0x4) == 0 { // if not omitted
+					// string "1d"
+					o = append(o, 0xa2, 0x31, 0x64)
+					o = msgp.AppendFloat64(o, z.WindowEvents.D1)
+				}
+			}
+		}
+		if (zb0001Mask & 0x100000000) == 0 { // if not omitted
+			// string "window_bytes"
+			o = append(o, 0xac, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f, 0x62, 0x79, 0x74, 0x65, 0x73)
+			// check for omitted fields
+			zb0012Len := uint32(3)
+			var zb0012Mask uint8 /* 3 bits */
+			_ = zb0012Mask
+			if z.WindowBytes.M5 == 0 {
+				zb0012Len--
+				zb0012Mask |= 0x1
+			}
+			if z.WindowBytes.H1 == 0 {
+				zb0012Len--
+				zb0012Mask |= 0x2
+			}
+			if z.WindowBytes.D1 == 0 {
+				zb0012Len--
+				zb0012Mask |= 0x4
+			}
+			// variable map header, size zb0012Len
+			o = append(o, 0x80|uint8(zb0012Len))
+
+			// skip if no fields are to be emitted
+			if zb0012Len != 0 {
+				if (zb0012Mask & 0x1) == 0 { // if not omitted
+					// string "5m"
+					o = append(o, 0xa2, 0x35, 0x6d)
+					o = msgp.AppendFloat64(o, z.WindowBytes.M5)
+				}
+				if (zb0012Mask & 0x2) == 0 { // if not omitted
+					// string "1h"
+					o = append(o, 0xa2, 0x31, 0x68)
+					o = msgp.AppendFloat64(o, z.WindowBytes.H1)
+				}
+				if (zb0012Mask & 0x4) == 0 { // if not omitted
+					// string "1d"
+					o = append(o, 0xa2, 0x31, 0x64)
+					o = msgp.AppendFloat64(o, z.WindowBytes.D1)
+				}
+			}
+		}
+		if (zb0001Mask & 0x200000000) == 0 { // if not omitted
+			// string "window_records"
+			o = append(o, 0xae, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f, 0x72, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x73)
+			// check for omitted fields
+			zb0013Len := uint32(3)
+			var zb0013Mask uint8 /* 3 bits */
+			_ = zb0013Mask
+			if z.WindowRecords.M5 == 0 {
+				zb0013Len--
+				zb0013Mask |= 0x1
+			}
+			if z.WindowRecords.H1 == 0 {
+				zb0013Len--
+				zb0013Mask |= 0x2
+			}
+			if z.WindowRecords.D1 == 0 {
+				zb0013Len--
+				zb0013Mask |= 0x4
+			}
+			// variable map header, size zb0013Len
+			o = append(o, 0x80|uint8(zb0013Len))
+
+			// skip if no fields are to be emitted
+			if zb0013Len != 0 {
+				if (zb0013Mask & 0x1) == 0 { // if not omitted
+					// string "5m"
+					o = append(o, 0xa2, 0x35, 0x6d)
+					o = msgp.AppendFloat64(o, z.WindowRecords.M5)
+				}
+				if (zb0013Mask & 0x2) == 0 { // if not omitted
+					// string "1h"
+					o = append(o, 0xa2, 0x31, 0x68)
+					o = msgp.AppendFloat64(o, z.WindowRecords.H1)
+				}
+				if (zb0013Mask & 0x4) == 0 { // if not omitted
+					// string "1d"
+					o = append(o, 0xa2, 0x31, 0x64)
+					o = msgp.AppendFloat64(o, z.WindowRecords.D1)
+				}
+			}
+		}
+		if (zb0001Mask & 0x400000000) == 0 { // if not omitted
+			// string "window_tokens"
+			o = append(o, 0xad, 0x77, 0x69, 0x6e, 0x64, 0x6f, 0x77, 0x5f, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x73)
+			// check for omitted fields
+			zb0014Len := uint32(3)
+			var zb0014Mask uint8 /* 3 bits */
+			_ = zb0014Mask
+			if z.WindowTokens.M5 == 0 {
+				zb0014Len--
+				zb0014Mask |= 0x1
+			}
+			if z.WindowTokens.H1 == 0 {
+				zb0014Len--
+				zb0014Mask |= 0x2
+			}
+			if z.WindowTokens.D1 == 0 {
+				zb0014Len--
+				zb0014Mask |= 0x4
+			}
+			// variable map header, size zb0014Len
+			o = append(o, 0x80|uint8(zb0014Len))
+
+			// skip if no fields are to be emitted
+			if zb0014Len != 0 {
+				if (zb0014Mask & 0x1) == 0 { // if not omitted
+					// string "5m"
+					o = append(o, 0xa2, 0x35, 0x6d)
+					o = msgp.AppendFloat64(o, z.WindowTokens.M5)
+				}
+				if (zb0014Mask & 0x2) == 0 { // if not omitted
+					// string "1h"
+					o = append(o, 0xa2, 0x31, 0x68)
+					o = msgp.AppendFloat64(o, z.WindowTokens.H1)
+				}
+				if (zb0014Mask & 0x4) == 0 { // if not omitted
+					// string "1d"
+					o = append(o, 0xa2, 0x31, 0x64)
+					o = msgp.AppendFloat64(o, z.WindowTokens.D1)
+				}
+			}
+		}
+		if (zb0001Mask & 0x800000000) == 0 { // if not omitted
+			// string "category_rate_z"
+			o = append(o, 0xaf, 0x63, 0x61, 0x74, 0x65, 0x67, 0x6f, 0x72, 0x79, 0x5f, 0x72, 0x61, 0x74, 0x65, 0x5f, 0x7a)
+			// check for omitted fields
+			zb0015Len := uint32(3)
+			var zb0015Mask uint8 /* 3 bits */
+			_ = zb0015Mask
+			if z.CategoryRateZ.M5 == 0 {
+				zb0015Len--
+				zb0015Mask |= 0x1
+			}
+			if z.CategoryRateZ.H1 == 0 {
+				zb0015Len--
+				zb0015Mask |= 0x2
+			}
+			if z.CategoryRateZ.D1 == 0 {
+				zb0015Len--
+				zb0015Mask |= 0x4
+			}
+			// variable map header, size zb0015Len
+			o = append(o, 0x80|uint8(zb0015Len))
+
+			// skip if no fields are to be emitted
+			if zb0015Len != 0 {
+				if (zb0015Mask & 0x1) == 0 { // if not omitted
+					// string "5m"
+					o = append(o, 0xa2, 0x35, 0x6d)
+					o = msgp.AppendFloat64(o, z.CategoryRateZ.M5)
+				}
+				if (zb0015Mask & 0x2) == 0 { // if not omitted
+					// string "1h"
+					o = append(o, 0xa2, 0x31, 0x68)
+					o = msgp.AppendFloat64(o, z.CategoryRateZ.H1)
+				}
+				if (zb0015Mask & 0x4) == 0 { // if not omitted
+					// string "1d"
+					o = append(o, 0xa2, 0x31, 0x64)
+					o = msgp.AppendFloat64(o, z.CategoryRateZ.D1)
+				}
+			}
+		}
+		if (zb0001Mask & 0x1000000000) == 0 { // if not omitted
+			// string "category_bytes_ratio"
+			o = append(o, 0xb4, 0x63, 0x61, 0x74, 0x65, 0x67, 0x6f, 0x72, 0x79, 0x5f, 0x62, 0x79, 0x74, 0x65, 0x73, 0x5f, 0x72, 0x61, 0x74, 0x69, 0x6f)
+			// check for omitted fields
+			zb0016Len := uint32(3)
+			var zb0016Mask uint8 /* 3 bits */
+			_ = zb0016Mask
+			if z.CategoryBytesRatio.M5 == 0 {
+				zb0016Len--
+				zb0016Mask |= 0x1
+			}
+			if z.CategoryBytesRatio.H1 == 0 {
+				zb0016Len--
+				zb0016Mask |= 0x2
+			}
+			if z.CategoryBytesRatio.D1 == 0 {
+				zb0016Len--
+				zb0016Mask |= 0x4
+			}
+			// variable map header, size zb0016Len
+			o = append(o, 0x80|uint8(zb0016Len))
+
+			// skip if no fields are to be emitted
+			if zb0016Len != 0 {
+				if (zb0016Mask & 0x1) == 0 { // if not omitted
+					// string "5m"
+					o = append(o, 0xa2, 0x35, 0x6d)
+					o = msgp.AppendFloat64(o, z.CategoryBytesRatio.M5)
+				}
+				if (zb0016Mask & 0x2) == 0 { // if not omitted
+					// string "1h"
+					o = append(o, 0xa2, 0x31, 0x68)
+					o = msgp.AppendFloat64(o, z.CategoryBytesRatio.H1)
+				}
+				if (zb0016Mask & 0x4) == 0 { // if not omitted
+					// string "1d"
+					o = append(o, 0xa2, 0x31, 0x64)
+					o = msgp.AppendFloat64(o, z.CategoryBytesRatio.D1)
+				}
 			}
 		}
 	}
@@ -1164,6 +1452,288 @@ func (z *Features) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "DaysSinceFirstSeen")
 				return
 			}
+		case "replayed":
+			z.Replayed, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Replayed")
+				return
+			}
+		case "idle_days":
+			z.IdleDays, bts, err = msgp.ReadFloat64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "IdleDays")
+				return
+			}
+		case "window_events":
+			var zb0011 uint32
+			zb0011, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WindowEvents")
+				return
+			}
+			if zb0011 > z8d87079climitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0011 > 0 {
+				zb0011--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "WindowEvents")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "5m":
+					z.WindowEvents.M5, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowEvents", "M5")
+						return
+					}
+				case "1h":
+					z.WindowEvents.H1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowEvents", "H1")
+						return
+					}
+				case "1d":
+					z.WindowEvents.D1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowEvents", "D1")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowEvents")
+						return
+					}
+				}
+			}
+		case "window_bytes":
+			var zb0012 uint32
+			zb0012, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WindowBytes")
+				return
+			}
+			if zb0012 > z8d87079climitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0012 > 0 {
+				zb0012--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "WindowBytes")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "5m":
+					z.WindowBytes.M5, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowBytes", "M5")
+						return
+					}
+				case "1h":
+					z.WindowBytes.H1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowBytes", "H1")
+						return
+					}
+				case "1d":
+					z.WindowBytes.D1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowBytes", "D1")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowBytes")
+						return
+					}
+				}
+			}
+		case "window_records":
+			var zb0013 uint32
+			zb0013, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WindowRecords")
+				return
+			}
+			if zb0013 > z8d87079climitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0013 > 0 {
+				zb0013--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "WindowRecords")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "5m":
+					z.WindowRecords.M5, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowRecords", "M5")
+						return
+					}
+				case "1h":
+					z.WindowRecords.H1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowRecords", "H1")
+						return
+					}
+				case "1d":
+					z.WindowRecords.D1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowRecords", "D1")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowRecords")
+						return
+					}
+				}
+			}
+		case "window_tokens":
+			var zb0014 uint32
+			zb0014, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "WindowTokens")
+				return
+			}
+			if zb0014 > z8d87079climitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0014 > 0 {
+				zb0014--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "WindowTokens")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "5m":
+					z.WindowTokens.M5, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowTokens", "M5")
+						return
+					}
+				case "1h":
+					z.WindowTokens.H1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowTokens", "H1")
+						return
+					}
+				case "1d":
+					z.WindowTokens.D1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowTokens", "D1")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "WindowTokens")
+						return
+					}
+				}
+			}
+		case "category_rate_z":
+			var zb0015 uint32
+			zb0015, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CategoryRateZ")
+				return
+			}
+			if zb0015 > z8d87079climitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0015 > 0 {
+				zb0015--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "CategoryRateZ")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "5m":
+					z.CategoryRateZ.M5, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryRateZ", "M5")
+						return
+					}
+				case "1h":
+					z.CategoryRateZ.H1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryRateZ", "H1")
+						return
+					}
+				case "1d":
+					z.CategoryRateZ.D1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryRateZ", "D1")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryRateZ")
+						return
+					}
+				}
+			}
+		case "category_bytes_ratio":
+			var zb0016 uint32
+			zb0016, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CategoryBytesRatio")
+				return
+			}
+			if zb0016 > z8d87079climitMaps {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			for zb0016 > 0 {
+				zb0016--
+				field, bts, err = msgp.ReadMapKeyZC(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "CategoryBytesRatio")
+					return
+				}
+				switch msgp.UnsafeString(field) {
+				case "5m":
+					z.CategoryBytesRatio.M5, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryBytesRatio", "M5")
+						return
+					}
+				case "1h":
+					z.CategoryBytesRatio.H1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryBytesRatio", "H1")
+						return
+					}
+				case "1d":
+					z.CategoryBytesRatio.D1, bts, err = msgp.ReadFloat64Bytes(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryBytesRatio", "D1")
+						return
+					}
+				default:
+					bts, err = msgp.Skip(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "CategoryBytesRatio")
+						return
+					}
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -1178,7 +1748,7 @@ func (z *Features) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Features) Msgsize() (s int) {
-	s = 3 + 10 + msgp.BoolSize + 19 + msgp.StringPrefixSize + len(z.UnavailableReason) + 9 + msgp.BoolSize + 16 + msgp.Int64Size + 11 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 7 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 12 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 8 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 14 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 10 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 13 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 9 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 20 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 18 + msgp.Float64Size + 16 + msgp.Float64Size + 12 + msgp.BoolSize + 16 + msgp.Float64Size + 18 + msgp.Float64Size + 14 + msgp.BoolSize + 16 + msgp.BoolSize + 17 + msgp.BoolSize + 11 + msgp.BoolSize + 15 + msgp.BoolSize + 18 + msgp.BoolSize + 13 + msgp.BoolSize + 18 + msgp.BoolSize + 14 + msgp.BoolSize + 19 + msgp.BoolSize + 22 + z.DaysSinceFirstSeen.Msgsize()
+	s = 3 + 10 + msgp.BoolSize + 19 + msgp.StringPrefixSize + len(z.UnavailableReason) + 9 + msgp.BoolSize + 16 + msgp.Int64Size + 11 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 7 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 12 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 8 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 14 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 10 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 13 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 9 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 20 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 18 + msgp.Float64Size + 16 + msgp.Float64Size + 12 + msgp.BoolSize + 16 + msgp.Float64Size + 18 + msgp.Float64Size + 14 + msgp.BoolSize + 16 + msgp.BoolSize + 17 + msgp.BoolSize + 11 + msgp.BoolSize + 15 + msgp.BoolSize + 18 + msgp.BoolSize + 13 + msgp.BoolSize + 18 + msgp.BoolSize + 14 + msgp.BoolSize + 19 + msgp.BoolSize + 22 + z.DaysSinceFirstSeen.Msgsize() + 9 + msgp.BoolSize + 10 + msgp.Float64Size + 14 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 13 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 15 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 14 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 16 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 21 + 1 + 3 + msgp.Float64Size + 3 + msgp.Float64Size + 3 + msgp.Float64Size
 	return
 }
 

@@ -41,6 +41,9 @@ type Identity struct {
 	// AccountType is personal when any of its accounts is personal,
 	// corporate when all are corporate, unknown otherwise.
 	AccountType AccountType `json:"account_type,omitzero"`
+	// CredentialTypes are the kinds of credential the identity was seen
+	// using (sso, access_key, api_key, ...), in the order first seen.
+	CredentialTypes []CredentialType `json:"credential_types,omitempty"`
 	// DisplayName is the human-readable name.
 	DisplayName string `json:"display_name,omitempty"`
 	// Email is the e-mail address.

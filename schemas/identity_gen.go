@@ -187,8 +187,8 @@ func (z *AIServiceUse) Msgsize() (s int) {
 func (z *Identity) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(25)
-	var zb0001Mask uint32 /* 25 bits */
+	zb0001Len := uint32(26)
+	var zb0001Mask uint32 /* 26 bits */
 	_ = zb0001Mask
 	if z.Kind.IsZero() {
 		zb0001Len--
@@ -218,65 +218,69 @@ func (z *Identity) MarshalMsg(b []byte) (o []byte, err error) {
 		zb0001Len--
 		zb0001Mask |= 0x80
 	}
-	if z.DisplayName == "" {
+	if z.CredentialTypes == nil {
 		zb0001Len--
 		zb0001Mask |= 0x100
 	}
-	if z.Email == "" {
+	if z.DisplayName == "" {
 		zb0001Len--
 		zb0001Mask |= 0x200
 	}
-	if z.Owner == "" {
+	if z.Email == "" {
 		zb0001Len--
 		zb0001Mask |= 0x400
 	}
-	if z.Team == "" {
+	if z.Owner == "" {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.PeerGroup == "" {
+	if z.Team == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.AIServices == nil {
+	if z.PeerGroup == "" {
 		zb0001Len--
 		zb0001Mask |= 0x2000
 	}
-	if z.Targets == nil {
+	if z.AIServices == nil {
 		zb0001Len--
 		zb0001Mask |= 0x4000
 	}
-	if z.TargetsTotal == 0 {
+	if z.Targets == nil {
 		zb0001Len--
 		zb0001Mask |= 0x8000
 	}
-	if z.Tenants == nil {
+	if z.TargetsTotal == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x10000
 	}
-	if z.Environments == nil {
+	if z.Tenants == nil {
 		zb0001Len--
 		zb0001Mask |= 0x20000
 	}
-	if z.Events == 0 {
+	if z.Environments == nil {
 		zb0001Len--
-		zb0001Mask |= 0x100000
+		zb0001Mask |= 0x40000
 	}
-	if z.Failures == 0 {
+	if z.Events == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x200000
 	}
-	if z.EventsByCategory == nil {
+	if z.Failures == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x400000
 	}
-	if z.SharedCredential == false {
+	if z.EventsByCategory == nil {
 		zb0001Len--
 		zb0001Mask |= 0x800000
 	}
-	if z.Registered == false {
+	if z.SharedCredential == false {
 		zb0001Len--
 		zb0001Mask |= 0x1000000
+	}
+	if z.Registered == false {
+		zb0001Len--
+		zb0001Mask |= 0x2000000
 	}
 	// variable map header, size zb0001Len
 	o = msgp.AppendMapHeader(o, zb0001Len)
@@ -371,75 +375,87 @@ func (z *Identity) MarshalMsg(b []byte) (o []byte, err error) {
 			}
 		}
 		if (zb0001Mask & 0x100) == 0 { // if not omitted
-			// string "display_name"
-			o = append(o, 0xac, 0x64, 0x69, 0x73, 0x70, 0x6c, 0x61, 0x79, 0x5f, 0x6e, 0x61, 0x6d, 0x65)
-			o = msgp.AppendString(o, z.DisplayName)
-		}
-		if (zb0001Mask & 0x200) == 0 { // if not omitted
-			// string "email"
-			o = append(o, 0xa5, 0x65, 0x6d, 0x61, 0x69, 0x6c)
-			o = msgp.AppendString(o, z.Email)
-		}
-		if (zb0001Mask & 0x400) == 0 { // if not omitted
-			// string "owner"
-			o = append(o, 0xa5, 0x6f, 0x77, 0x6e, 0x65, 0x72)
-			o = msgp.AppendString(o, z.Owner)
-		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
-			// string "team"
-			o = append(o, 0xa4, 0x74, 0x65, 0x61, 0x6d)
-			o = msgp.AppendString(o, z.Team)
-		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
-			// string "peer_group"
-			o = append(o, 0xaa, 0x70, 0x65, 0x65, 0x72, 0x5f, 0x67, 0x72, 0x6f, 0x75, 0x70)
-			o = msgp.AppendString(o, z.PeerGroup)
-		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
-			// string "ai_services"
-			o = append(o, 0xab, 0x61, 0x69, 0x5f, 0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x73)
-			o = msgp.AppendArrayHeader(o, uint32(len(z.AIServices)))
-			for za0004 := range z.AIServices {
-				o, err = z.AIServices[za0004].MarshalMsg(o)
+			// string "credential_types"
+			o = append(o, 0xb0, 0x63, 0x72, 0x65, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x61, 0x6c, 0x5f, 0x74, 0x79, 0x70, 0x65, 0x73)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.CredentialTypes)))
+			for za0004 := range z.CredentialTypes {
+				o, err = z.CredentialTypes[za0004].MarshalMsg(o)
 				if err != nil {
-					err = msgp.WrapError(err, "AIServices", za0004)
+					err = msgp.WrapError(err, "CredentialTypes", za0004)
 					return
 				}
 			}
 		}
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
+			// string "display_name"
+			o = append(o, 0xac, 0x64, 0x69, 0x73, 0x70, 0x6c, 0x61, 0x79, 0x5f, 0x6e, 0x61, 0x6d, 0x65)
+			o = msgp.AppendString(o, z.DisplayName)
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// string "email"
+			o = append(o, 0xa5, 0x65, 0x6d, 0x61, 0x69, 0x6c)
+			o = msgp.AppendString(o, z.Email)
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// string "owner"
+			o = append(o, 0xa5, 0x6f, 0x77, 0x6e, 0x65, 0x72)
+			o = msgp.AppendString(o, z.Owner)
+		}
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// string "team"
+			o = append(o, 0xa4, 0x74, 0x65, 0x61, 0x6d)
+			o = msgp.AppendString(o, z.Team)
+		}
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+			// string "peer_group"
+			o = append(o, 0xaa, 0x70, 0x65, 0x65, 0x72, 0x5f, 0x67, 0x72, 0x6f, 0x75, 0x70)
+			o = msgp.AppendString(o, z.PeerGroup)
+		}
 		if (zb0001Mask & 0x4000) == 0 { // if not omitted
-			// string "targets"
-			o = append(o, 0xa7, 0x74, 0x61, 0x72, 0x67, 0x65, 0x74, 0x73)
-			o = msgp.AppendArrayHeader(o, uint32(len(z.Targets)))
-			for za0005 := range z.Targets {
-				o, err = z.Targets[za0005].MarshalMsg(o)
+			// string "ai_services"
+			o = append(o, 0xab, 0x61, 0x69, 0x5f, 0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x73)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.AIServices)))
+			for za0005 := range z.AIServices {
+				o, err = z.AIServices[za0005].MarshalMsg(o)
 				if err != nil {
-					err = msgp.WrapError(err, "Targets", za0005)
+					err = msgp.WrapError(err, "AIServices", za0005)
 					return
 				}
 			}
 		}
 		if (zb0001Mask & 0x8000) == 0 { // if not omitted
+			// string "targets"
+			o = append(o, 0xa7, 0x74, 0x61, 0x72, 0x67, 0x65, 0x74, 0x73)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.Targets)))
+			for za0006 := range z.Targets {
+				o, err = z.Targets[za0006].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Targets", za0006)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x10000) == 0 { // if not omitted
 			// string "targets_total"
 			o = append(o, 0xad, 0x74, 0x61, 0x72, 0x67, 0x65, 0x74, 0x73, 0x5f, 0x74, 0x6f, 0x74, 0x61, 0x6c)
 			o = msgp.AppendInt64(o, z.TargetsTotal)
 		}
-		if (zb0001Mask & 0x10000) == 0 { // if not omitted
+		if (zb0001Mask & 0x20000) == 0 { // if not omitted
 			// string "tenants"
 			o = append(o, 0xa7, 0x74, 0x65, 0x6e, 0x61, 0x6e, 0x74, 0x73)
 			o = msgp.AppendArrayHeader(o, uint32(len(z.Tenants)))
-			for za0006 := range z.Tenants {
-				o = msgp.AppendString(o, z.Tenants[za0006])
+			for za0007 := range z.Tenants {
+				o = msgp.AppendString(o, z.Tenants[za0007])
 			}
 		}
-		if (zb0001Mask & 0x20000) == 0 { // if not omitted
+		if (zb0001Mask & 0x40000) == 0 { // if not omitted
 			// string "environments"
 			o = append(o, 0xac, 0x65, 0x6e, 0x76, 0x69, 0x72, 0x6f, 0x6e, 0x6d, 0x65, 0x6e, 0x74, 0x73)
 			o = msgp.AppendArrayHeader(o, uint32(len(z.Environments)))
-			for za0007 := range z.Environments {
-				o, err = z.Environments[za0007].MarshalMsg(o)
+			for za0008 := range z.Environments {
+				o, err = z.Environments[za0008].MarshalMsg(o)
 				if err != nil {
-					err = msgp.WrapError(err, "Environments", za0007)
+					err = msgp.WrapError(err, "Environments", za0008)
 					return
 				}
 			}
@@ -450,31 +466,31 @@ func (z *Identity) MarshalMsg(b []byte) (o []byte, err error) {
 		// string "last_seen"
 		o = append(o, 0xa9, 0x6c, 0x61, 0x73, 0x74, 0x5f, 0x73, 0x65, 0x65, 0x6e)
 		o = msgp.AppendTimeExt(o, z.LastSeen)
-		if (zb0001Mask & 0x100000) == 0 { // if not omitted
+		if (zb0001Mask & 0x200000) == 0 { // if not omitted
 			// string "events"
 			o = append(o, 0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
 			o = msgp.AppendInt64(o, z.Events)
 		}
-		if (zb0001Mask & 0x200000) == 0 { // if not omitted
+		if (zb0001Mask & 0x400000) == 0 { // if not omitted
 			// string "failures"
 			o = append(o, 0xa8, 0x66, 0x61, 0x69, 0x6c, 0x75, 0x72, 0x65, 0x73)
 			o = msgp.AppendInt64(o, z.Failures)
 		}
-		if (zb0001Mask & 0x400000) == 0 { // if not omitted
+		if (zb0001Mask & 0x800000) == 0 { // if not omitted
 			// string "events_by_category"
 			o = append(o, 0xb2, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73, 0x5f, 0x62, 0x79, 0x5f, 0x63, 0x61, 0x74, 0x65, 0x67, 0x6f, 0x72, 0x79)
 			o = msgp.AppendMapHeader(o, uint32(len(z.EventsByCategory)))
-			for za0008, za0009 := range z.EventsByCategory {
-				o = msgp.AppendString(o, za0008)
-				o = msgp.AppendInt64(o, za0009)
+			for za0009, za0010 := range z.EventsByCategory {
+				o = msgp.AppendString(o, za0009)
+				o = msgp.AppendInt64(o, za0010)
 			}
 		}
-		if (zb0001Mask & 0x800000) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000000) == 0 { // if not omitted
 			// string "shared_credential"
 			o = append(o, 0xb1, 0x73, 0x68, 0x61, 0x72, 0x65, 0x64, 0x5f, 0x63, 0x72, 0x65, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x61, 0x6c)
 			o = msgp.AppendBool(o, z.SharedCredential)
 		}
-		if (zb0001Mask & 0x1000000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000000) == 0 { // if not omitted
 			// string "registered"
 			o = append(o, 0xaa, 0x72, 0x65, 0x67, 0x69, 0x73, 0x74, 0x65, 0x72, 0x65, 0x64)
 			o = msgp.AppendBool(o, z.Registered)
@@ -643,6 +659,29 @@ func (z *Identity) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "AccountType")
 				return
 			}
+		case "credential_types":
+			var zb0006 uint32
+			zb0006, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CredentialTypes")
+				return
+			}
+			if zb0006 > z562da559limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.CredentialTypes) >= int(zb0006) {
+				z.CredentialTypes = (z.CredentialTypes)[:zb0006]
+			} else {
+				z.CredentialTypes = make([]CredentialType, zb0006)
+			}
+			for za0004 := range z.CredentialTypes {
+				bts, err = z.CredentialTypes[za0004].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "CredentialTypes", za0004)
+					return
+				}
+			}
 		case "display_name":
 			z.DisplayName, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
@@ -674,48 +713,48 @@ func (z *Identity) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "ai_services":
-			var zb0006 uint32
-			zb0006, bts, err = msgp.ReadArrayHeaderBytes(bts)
-			if err != nil {
-				err = msgp.WrapError(err, "AIServices")
-				return
-			}
-			if zb0006 > z562da559limitArrays {
-				err = msgp.ErrLimitExceeded
-				return
-			}
-			if cap(z.AIServices) >= int(zb0006) {
-				z.AIServices = (z.AIServices)[:zb0006]
-			} else {
-				z.AIServices = make([]AIServiceUse, zb0006)
-			}
-			for za0004 := range z.AIServices {
-				bts, err = z.AIServices[za0004].UnmarshalMsg(bts)
-				if err != nil {
-					err = msgp.WrapError(err, "AIServices", za0004)
-					return
-				}
-			}
-		case "targets":
 			var zb0007 uint32
 			zb0007, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
-				err = msgp.WrapError(err, "Targets")
+				err = msgp.WrapError(err, "AIServices")
 				return
 			}
 			if zb0007 > z562da559limitArrays {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if cap(z.Targets) >= int(zb0007) {
-				z.Targets = (z.Targets)[:zb0007]
+			if cap(z.AIServices) >= int(zb0007) {
+				z.AIServices = (z.AIServices)[:zb0007]
 			} else {
-				z.Targets = make([]TargetUse, zb0007)
+				z.AIServices = make([]AIServiceUse, zb0007)
 			}
-			for za0005 := range z.Targets {
-				bts, err = z.Targets[za0005].UnmarshalMsg(bts)
+			for za0005 := range z.AIServices {
+				bts, err = z.AIServices[za0005].UnmarshalMsg(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "Targets", za0005)
+					err = msgp.WrapError(err, "AIServices", za0005)
+					return
+				}
+			}
+		case "targets":
+			var zb0008 uint32
+			zb0008, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Targets")
+				return
+			}
+			if zb0008 > z562da559limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Targets) >= int(zb0008) {
+				z.Targets = (z.Targets)[:zb0008]
+			} else {
+				z.Targets = make([]TargetUse, zb0008)
+			}
+			for za0006 := range z.Targets {
+				bts, err = z.Targets[za0006].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Targets", za0006)
 					return
 				}
 			}
@@ -726,48 +765,48 @@ func (z *Identity) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "tenants":
-			var zb0008 uint32
-			zb0008, bts, err = msgp.ReadArrayHeaderBytes(bts)
-			if err != nil {
-				err = msgp.WrapError(err, "Tenants")
-				return
-			}
-			if zb0008 > z562da559limitArrays {
-				err = msgp.ErrLimitExceeded
-				return
-			}
-			if cap(z.Tenants) >= int(zb0008) {
-				z.Tenants = (z.Tenants)[:zb0008]
-			} else {
-				z.Tenants = make([]string, zb0008)
-			}
-			for za0006 := range z.Tenants {
-				z.Tenants[za0006], bts, err = msgp.ReadStringBytes(bts)
-				if err != nil {
-					err = msgp.WrapError(err, "Tenants", za0006)
-					return
-				}
-			}
-		case "environments":
 			var zb0009 uint32
 			zb0009, bts, err = msgp.ReadArrayHeaderBytes(bts)
 			if err != nil {
-				err = msgp.WrapError(err, "Environments")
+				err = msgp.WrapError(err, "Tenants")
 				return
 			}
 			if zb0009 > z562da559limitArrays {
 				err = msgp.ErrLimitExceeded
 				return
 			}
-			if cap(z.Environments) >= int(zb0009) {
-				z.Environments = (z.Environments)[:zb0009]
+			if cap(z.Tenants) >= int(zb0009) {
+				z.Tenants = (z.Tenants)[:zb0009]
 			} else {
-				z.Environments = make([]Environment, zb0009)
+				z.Tenants = make([]string, zb0009)
 			}
-			for za0007 := range z.Environments {
-				bts, err = z.Environments[za0007].UnmarshalMsg(bts)
+			for za0007 := range z.Tenants {
+				z.Tenants[za0007], bts, err = msgp.ReadStringBytes(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "Environments", za0007)
+					err = msgp.WrapError(err, "Tenants", za0007)
+					return
+				}
+			}
+		case "environments":
+			var zb0010 uint32
+			zb0010, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Environments")
+				return
+			}
+			if zb0010 > z562da559limitArrays {
+				err = msgp.ErrLimitExceeded
+				return
+			}
+			if cap(z.Environments) >= int(zb0010) {
+				z.Environments = (z.Environments)[:zb0010]
+			} else {
+				z.Environments = make([]Environment, zb0010)
+			}
+			for za0008 := range z.Environments {
+				bts, err = z.Environments[za0008].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Environments", za0008)
 					return
 				}
 			}
@@ -796,36 +835,36 @@ func (z *Identity) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				return
 			}
 		case "events_by_category":
-			var zb0010 uint32
-			zb0010, bts, err = msgp.ReadMapHeaderBytes(bts)
+			var zb0011 uint32
+			zb0011, bts, err = msgp.ReadMapHeaderBytes(bts)
 			if err != nil {
 				err = msgp.WrapError(err, "EventsByCategory")
 				return
 			}
-			if zb0010 > z562da559limitMaps {
+			if zb0011 > z562da559limitMaps {
 				err = msgp.ErrLimitExceeded
 				return
 			}
 			if z.EventsByCategory == nil {
-				z.EventsByCategory = make(map[string]int64, zb0010)
+				z.EventsByCategory = make(map[string]int64, zb0011)
 			} else if len(z.EventsByCategory) > 0 {
 				clear(z.EventsByCategory)
 			}
-			for zb0010 > 0 {
-				var za0009 int64
-				zb0010--
-				var za0008 string
-				za0008, bts, err = msgp.ReadStringBytes(bts)
+			for zb0011 > 0 {
+				var za0010 int64
+				zb0011--
+				var za0009 string
+				za0009, bts, err = msgp.ReadStringBytes(bts)
 				if err != nil {
 					err = msgp.WrapError(err, "EventsByCategory")
 					return
 				}
-				za0009, bts, err = msgp.ReadInt64Bytes(bts)
+				za0010, bts, err = msgp.ReadInt64Bytes(bts)
 				if err != nil {
-					err = msgp.WrapError(err, "EventsByCategory", za0008)
+					err = msgp.WrapError(err, "EventsByCategory", za0009)
 					return
 				}
-				z.EventsByCategory[za0008] = za0009
+				z.EventsByCategory[za0009] = za0010
 			}
 		case "shared_credential":
 			z.SharedCredential, bts, err = msgp.ReadBoolBytes(bts)
@@ -865,27 +904,31 @@ func (z *Identity) Msgsize() (s int) {
 	for za0003 := range z.Accounts {
 		s += 1 + 9 + msgp.StringPrefixSize + len(z.Accounts[za0003].Provider) + 3 + msgp.StringPrefixSize + len(z.Accounts[za0003].ID) + 5 + z.Accounts[za0003].Type.Msgsize()
 	}
-	s += 13 + z.AccountType.Msgsize() + 13 + msgp.StringPrefixSize + len(z.DisplayName) + 6 + msgp.StringPrefixSize + len(z.Email) + 6 + msgp.StringPrefixSize + len(z.Owner) + 5 + msgp.StringPrefixSize + len(z.Team) + 11 + msgp.StringPrefixSize + len(z.PeerGroup) + 12 + msgp.ArrayHeaderSize
-	for za0004 := range z.AIServices {
-		s += z.AIServices[za0004].Msgsize()
+	s += 13 + z.AccountType.Msgsize() + 17 + msgp.ArrayHeaderSize
+	for za0004 := range z.CredentialTypes {
+		s += z.CredentialTypes[za0004].Msgsize()
+	}
+	s += 13 + msgp.StringPrefixSize + len(z.DisplayName) + 6 + msgp.StringPrefixSize + len(z.Email) + 6 + msgp.StringPrefixSize + len(z.Owner) + 5 + msgp.StringPrefixSize + len(z.Team) + 11 + msgp.StringPrefixSize + len(z.PeerGroup) + 12 + msgp.ArrayHeaderSize
+	for za0005 := range z.AIServices {
+		s += z.AIServices[za0005].Msgsize()
 	}
 	s += 8 + msgp.ArrayHeaderSize
-	for za0005 := range z.Targets {
-		s += z.Targets[za0005].Msgsize()
+	for za0006 := range z.Targets {
+		s += z.Targets[za0006].Msgsize()
 	}
 	s += 14 + msgp.Int64Size + 8 + msgp.ArrayHeaderSize
-	for za0006 := range z.Tenants {
-		s += msgp.StringPrefixSize + len(z.Tenants[za0006])
+	for za0007 := range z.Tenants {
+		s += msgp.StringPrefixSize + len(z.Tenants[za0007])
 	}
 	s += 13 + msgp.ArrayHeaderSize
-	for za0007 := range z.Environments {
-		s += z.Environments[za0007].Msgsize()
+	for za0008 := range z.Environments {
+		s += z.Environments[za0008].Msgsize()
 	}
 	s += 11 + msgp.TimeSize + 10 + msgp.TimeSize + 7 + msgp.Int64Size + 9 + msgp.Int64Size + 19 + msgp.MapHeaderSize
 	if z.EventsByCategory != nil {
-		for za0008, za0009 := range z.EventsByCategory {
-			_ = za0009
-			s += msgp.StringPrefixSize + len(za0008) + msgp.Int64Size
+		for za0009, za0010 := range z.EventsByCategory {
+			_ = za0010
+			s += msgp.StringPrefixSize + len(za0009) + msgp.Int64Size
 		}
 	}
 	s += 18 + msgp.BoolSize + 11 + msgp.BoolSize

@@ -132,6 +132,9 @@ func (f *Features) validate(v *validator, prefix string) {
 		{"records_ratio", f.RecordsRatio}, {"records_z", f.RecordsZ},
 		{"tokens_ratio", f.TokensRatio}, {"tokens_z", f.TokensZ},
 		{"category_rate_ratio", f.CategoryRateRatio},
+		{"window_events", f.WindowEvents}, {"window_bytes", f.WindowBytes},
+		{"window_records", f.WindowRecords}, {"window_tokens", f.WindowTokens},
+		{"category_rate_z", f.CategoryRateZ}, {"category_bytes_ratio", f.CategoryBytesRatio},
 	} {
 		v.finite(prefix, h.name+".5m", h.h.M5)
 		v.finite(prefix, h.name+".1h", h.h.H1)
@@ -141,6 +144,7 @@ func (f *Features) validate(v *validator, prefix string) {
 	v.finite(prefix, "hour_typicality", f.HourTypicality)
 	v.finite(prefix, "peer_rate_ratio", f.PeerRateRatio)
 	v.finite(prefix, "peer_volume_ratio", f.PeerVolumeRatio)
+	v.finite(prefix, "idle_days", f.IdleDays)
 	d := f.DaysSinceFirstSeen
 	days := prefix + "days_since_first_seen."
 	for _, a := range []struct {
@@ -188,6 +192,7 @@ func (id *Identity) Validate() error {
 		{"class_evidence", len(id.ClassEvidence)}, {"providers", len(id.Providers)},
 		{"accounts", len(id.Accounts)}, {"ai_services", len(id.AIServices)},
 		{"tenants", len(id.Tenants)}, {"environments", len(id.Environments)},
+		{"credential_types", len(id.CredentialTypes)},
 	} {
 		if l.n > MaxIdentityList {
 			v.add(l.field, "%d entries, more than %d", l.n, MaxIdentityList)
@@ -214,6 +219,9 @@ func (id *Identity) Validate() error {
 	}
 	for i, e := range id.Environments {
 		enum(&v, fmt.Sprintf("environments[%d]", i), e)
+	}
+	for i, c := range id.CredentialTypes {
+		enum(&v, fmt.Sprintf("credential_types[%d]", i), c)
 	}
 	return errors.Join(v.errs...)
 }

@@ -237,8 +237,9 @@ func millis(ms int64) time.Time {
 
 // Columns returns the columns this package writes into table, in DESCRIBE
 // TABLE order: "events", "alerts" and "identities" (the sink's), and
-// "response_actions", "permission_grants", "baseline_snapshots" and
-// "alert_dispositions" (Insert's); nil for other tables.
+// "response_actions", "permission_grants", "baseline_snapshots",
+// "alert_dispositions", "response_times", "rightsize_identities" and
+// "rightsize_permissions" (Insert's); nil for other tables.
 func Columns(table string) []Column {
 	switch table {
 	case eventsTable.name:
@@ -255,6 +256,12 @@ func Columns(table string) []Column {
 		return baselineSnapshotsTable.Columns()
 	case alertDispositionsTable.name:
 		return alertDispositionsTable.Columns()
+	case responseTimesTable.name:
+		return responseTimesTable.Columns()
+	case rightsizeIdentitiesTable.name:
+		return rightsizeIdentitiesTable.Columns()
+	case rightsizePermissionsTable.name:
+		return rightsizePermissionsTable.Columns()
 	}
 	return nil
 }

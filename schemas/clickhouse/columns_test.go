@@ -23,7 +23,8 @@ import (
 // create: same names, same types, same order, as DESCRIBE TABLE shows them.
 func TestColumnsMatchTables(t *testing.T) {
 	conn, db := migrated(t)
-	for _, table := range []string{"events", "alerts", "identities", "response_actions", "permission_grants", "baseline_snapshots", "alert_dispositions"} {
+	for _, table := range []string{"events", "alerts", "identities", "response_actions", "permission_grants", "baseline_snapshots", "alert_dispositions", "response_times",
+		"rightsize_identities", "rightsize_permissions"} {
 		t.Run(table, func(t *testing.T) {
 			var got []clickhouse.Column
 			for _, r := range query(t, conn, "DESCRIBE TABLE "+db+"."+table) {

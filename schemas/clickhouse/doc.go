@@ -21,8 +21,8 @@
 //   - identities: the inventory (schemas.Identity), latest version per id.
 //   - alerts: OCSF Detection Findings with the aitdr extension, latest
 //     version per alert id; alert_dispositions: the analysts' verdicts.
-//   - response_actions, permission_grants, baseline_snapshots: written by
-//     other stages with Insert.
+//   - response_actions, response_times, permission_grants,
+//     baseline_snapshots: written by other stages with Insert.
 //   - permission_usage, identity_hourly_activity, identity_daily_volume:
 //     roll-ups fed by materialized views.
 //

@@ -21,9 +21,9 @@ func TestAnalystsDocListsTheSchema(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(begin)
 	for _, r := range query(t, conn, "SELECT name, engine, comment FROM system.tables WHERE database = ? "+
-		"ORDER BY indexOf(['events', 'identities', 'alerts', 'alert_dispositions', 'response_actions', 'permission_grants', "+
+		"ORDER BY indexOf(['events', 'identities', 'alerts', 'alert_dispositions', 'response_actions', 'response_times', 'permission_grants', "+
 		"'permission_usage', 'baseline_snapshots', 'identity_hourly_activity', 'identity_daily_volume'], name) = 0, "+
-		"indexOf(['events', 'identities', 'alerts', 'alert_dispositions', 'response_actions', 'permission_grants', "+
+		"indexOf(['events', 'identities', 'alerts', 'alert_dispositions', 'response_actions', 'response_times', 'permission_grants', "+
 		"'permission_usage', 'baseline_snapshots', 'identity_hourly_activity', 'identity_daily_volume'], name), name", db) {
 		table, engine, comment := r[0], r[1], r[2]
 		fmt.Fprintf(&b, "\n### `%s`\n\n%s (%s)\n", table, markdown.Replace(comment), engine)

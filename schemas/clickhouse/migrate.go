@@ -301,6 +301,16 @@ COMMENT 'The schema migrations applied to this database (aitdr schemas/clickhous
 	}
 }
 
+// Bootstrap returns the statements Migrate runs before any migration,
+// rendered for opts: they create the database and the schema_migrations
+// table that records the applied migrations.
+func Bootstrap(opts Options) ([]string, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("clickhouse schema options: %w", err)
+	}
+	return layout{opts.withDefaults()}.bootstrap(), nil
+}
+
 // Migrations returns every migration of this build, rendered for opts.
 func Migrations(opts Options) ([]Migration, error) {
 	if err := opts.Validate(); err != nil {

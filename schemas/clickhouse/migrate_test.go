@@ -49,7 +49,7 @@ func TestMigrateAppliesOnce(t *testing.T) {
 	}
 	for _, want := range []string{"events", "identities", "alerts", "alert_dispositions", "response_actions",
 		"permission_grants", "permission_usage", "permission_usage_mv", "baseline_snapshots",
-		"identity_hourly_activity", "identity_hourly_activity_mv", "identity_daily_volume", "identity_daily_volume_mv", "schema_migrations"} {
+		"identity_hourly_activity", "identity_hourly_activity_mv", "identity_daily_volume", "identity_daily_volume_mv", "response_times", "schema_migrations"} {
 		if !strings.Contains(fmt.Sprint(tables), "["+want+" ") {
 			t.Errorf("no table %s after migrating", want)
 		}

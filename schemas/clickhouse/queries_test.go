@@ -21,6 +21,7 @@ type fev struct {
 	action, service, verb, category, targetType, targetName string
 	env, targetTenant, outcome, errorCode, country          string
 	aiProvider, aiService, aiModel, status                  string
+	identityEnv, credential, sensitivity                    string
 	asn                                                     int
 	bytesOut, tokens                                        int64
 	registered                                              bool
@@ -43,18 +44,20 @@ func (e fev) values() string {
 	for k, v := range e.features {
 		feats = append(feats, fmt.Sprintf("'%s', %g", k, v))
 	}
-	return fmt.Sprintf("('%s', %s, %s, 'aws.cloudtrail', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', %d, '%s', %d, %d, '%s', '%s', '%s', '%s', %v, [%s], [%s], [%s], map(%s), '%s')",
+	return fmt.Sprintf("('%s', %s, %s, 'aws.cloudtrail', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s', %d, '%s', %d, %d, '%s', '%s', '%s', '%s', %v, [%s], [%s], [%s], map(%s), '%s', '%s', '%s', '%s')",
 		e.id, sqlTime(e.at), sqlTime(e.at), e.identity, e.kind, e.account, e.accountType, e.email,
 		e.action, e.service, e.verb, e.category, e.targetType, e.targetName, e.env, e.targetTenant,
 		outcome, e.errorCode, e.country, e.asn, "", e.bytesOut, e.tokens, e.aiProvider, e.aiService, e.aiModel,
-		e.status, e.registered, strings.Join(ft, ","), strings.Join(fc, ","), strings.Join(fconf, ","), strings.Join(feats, ","), e.class)
+		e.status, e.registered, strings.Join(ft, ","), strings.Join(fc, ","), strings.Join(fconf, ","), strings.Join(feats, ","), e.class,
+		e.identityEnv, e.credential, e.sensitivity)
 }
 
 const fevColumns = `(event_id, time, observed_time, product, identity_id, identity_kind, identity_account,
 	identity_account_type, identity_email, action_name, action_service, verb, category, target_type,
 	target_name, target_environment, target_tenant, outcome, error_code, country, asn, as_org, bytes_out,
 	tokens_out, ai_provider, ai_service, ai_model, ai_service_status, registered,
-	findings.type, findings.count, findings.confidence, features, identity_class)`
+	findings.type, findings.count, findings.confidence, features, identity_class,
+	environment, credential_id, data_sensitivity)`
 
 // readyFixture fills db with a small world whose answers the test knows.
 func readyFixture(t *testing.T, conn driver.Conn, db string) {
@@ -85,10 +88,12 @@ func readyFixture(t *testing.T, conn driver.Conn, db string) {
 		}),
 		with(bob, func(e *fev) {
 			e.id, e.accountType, e.aiProvider, e.aiService, e.status = "b2", "personal", "anthropic", "claude", "shadow"
+			e.sensitivity = "confidential"
 		}),
 		with(agent, func(e *fev) {
 			e.id, e.action, e.service, e.verb, e.category = "g1", "InvokeModel", "bedrock.amazonaws.com", "invoke", "model_inference"
 			e.aiProvider, e.aiService, e.aiModel, e.tokens, e.asn, e.country = "aws.bedrock", "bedrock", "claude-3", 50000, 64500, "KP"
+			e.credential = "AKIA1"
 			e.features = map[string]float64{"is_new_asn": 1, "is_new_country": 1, "tokens_ratio.1h": 25}
 		}),
 		with(agent, func(e *fev) {
@@ -104,6 +109,7 @@ func readyFixture(t *testing.T, conn driver.Conn, db string) {
 		}),
 		with(svc, func(e *fev) {
 			e.id, e.action, e.targetType, e.targetName, e.env, e.targetTenant = "s1", "CreateUser", "iam_user", "deploy-bot", "prod", "222"
+			e.credential = "AKIA1" // the agent's key: a shared credential
 		}),
 		with(svc, func(e *fev) {
 			e.id, e.action, e.targetType, e.targetName, e.env, e.targetTenant = "s2", "CreateRole", "iam_role", "dev-role", "dev", "222"
@@ -121,6 +127,7 @@ func readyFixture(t *testing.T, conn driver.Conn, db string) {
 	events = append(events,
 		with(carol, func(e *fev) {
 			e.id, e.action, e.verb, e.targetName = "c1", "UpdateModel", "update", "fraud-model"
+			e.identityEnv = "dev" // a dev identity changing a prod model
 			e.features = map[string]float64{"after_hours": 1, "bytes_ratio.1h": 12}
 		}),
 		with(carol, func(e *fev) {
@@ -277,25 +284,52 @@ func TestReadyQueries(t *testing.T) {
 			"ai_user 1 1 0 0 1 1 0",
 			"service 1 0 1 0 0 0 0",
 		},
+		"observed_inventory": {
+			"agent1 ai_agent agent corporate [bedrock] [] [] 2 4",
+			"alice ai_builder human personal [chatgpt claude] [claude] [claude] 2 2",
+			"carol ai_builder human corporate [] [] [] 0 3",
+			"bob ai_user human personal [chatgpt claude] [chatgpt claude] [chatgpt claude] 2 2",
+			"dora human human unknown [] [] [] 0 5",
+			"svc1 service service corporate [] [] [] 0 6",
+		},
+		"shadow_ai_by_service": {
+			"claude [anthropic] 2 2 2",
+			"chatgpt [openai] 1 1 1",
+		},
+		"personal_accounts_sensitive_data": {
+			"bob ai_user confidential [credit_card] 1 [chatgpt claude] [] 2",
+			"alice ai_builder  [email] 3 [claude] [] 1",
+		},
+		"dev_identities_reaching_prod": {"carol ai_builder [dev] [fraud-model] [fraud-model] 1 1 0"},
+		"shared_credential_agents":     {"agent1 ai_agent false [AKIA1] [svc1] 4"},
+		"broad_permission_agents": {
+			"agent1 ai_agent 4 2 0.5 [s3:*] [iam:CreateUser secretsmanager:GetSecretValue]",
+		},
 	}
 	// cols picks, for each query, the columns the expected rows show.
 	cols := map[string][]int{
-		"ai_services_by_identity":         {0, 1, 2, 3, 4, 5},
-		"shadow_ai_by_user":               {0, 1, 2, 3, 4},
-		"unregistered_ai_identities":      {0, 1, 2, 3, 4, 5},
-		"permission_excess":               {0, 1, 2, 3, 4, 5, 6, 7, 8},
-		"volume_spikes_by_features":       {0, 1, 2},
-		"daily_volume_spikes":             {0, 1, 2, 3, 4, 5},
-		"after_hours_model_changes":       {1, 2, 3, 4, 5, 6, 7, 8},
-		"new_principals_with_prod_access": {1, 2, 3, 4},
-		"alerts_by_rule_severity":         {0, 1, 2, 3, 4, 5},
-		"time_to_respond":                 {0, 1, 2, 3},
-		"false_positive_rate_by_rule":     {0, 1, 2, 3, 4, 5, 6},
-		"top_failing_identities":          {0, 1, 2, 3},
-		"cross_tenant_activity":           {0, 1, 2, 3, 4, 5},
-		"llmjacking_signs":                {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
-		"sensitive_findings_by_type_user": {0, 1, 2, 3, 4},
-		"identities_by_class":             {0, 1, 2, 3, 4, 5, 6, 7},
+		"ai_services_by_identity":          {0, 1, 2, 3, 4, 5},
+		"shadow_ai_by_user":                {0, 1, 2, 3, 4},
+		"unregistered_ai_identities":       {0, 1, 2, 3, 4, 5},
+		"permission_excess":                {0, 1, 2, 3, 4, 5, 6, 7, 8},
+		"volume_spikes_by_features":        {0, 1, 2},
+		"daily_volume_spikes":              {0, 1, 2, 3, 4, 5},
+		"after_hours_model_changes":        {1, 2, 3, 4, 5, 6, 7, 8},
+		"new_principals_with_prod_access":  {1, 2, 3, 4},
+		"alerts_by_rule_severity":          {0, 1, 2, 3, 4, 5},
+		"time_to_respond":                  {0, 1, 2, 3},
+		"false_positive_rate_by_rule":      {0, 1, 2, 3, 4, 5, 6},
+		"top_failing_identities":           {0, 1, 2, 3},
+		"cross_tenant_activity":            {0, 1, 2, 3, 4, 5},
+		"llmjacking_signs":                 {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+		"sensitive_findings_by_type_user":  {0, 1, 2, 3, 4},
+		"identities_by_class":              {0, 1, 2, 3, 4, 5, 6, 7},
+		"observed_inventory":               {0, 1, 2, 3, 10, 11, 12, 13, 20},
+		"shadow_ai_by_service":             {0, 1, 2, 3, 4},
+		"personal_accounts_sensitive_data": {0, 1, 2, 3, 4, 5, 6, 7},
+		"dev_identities_reaching_prod":     {0, 1, 2, 3, 4, 5, 6, 7},
+		"shared_credential_agents":         {0, 1, 2, 3, 4, 5},
+		"broad_permission_agents":          {0, 1, 2, 3, 4, 5, 6},
 	}
 	for _, q := range qs {
 		t.Run(q.Name, func(t *testing.T) {

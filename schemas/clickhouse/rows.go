@@ -45,6 +45,15 @@ type PermissionGrant struct {
 	Resource   string
 	GrantedVia string
 	Policy     string
+	// Scope is what the snapshot covers, such as aws:123456789012.
+	Scope string
+	// GrantedAs is the pattern as the policy writes it, when it differs.
+	GrantedAs string
+	// Condition is the grant's condition, or "".
+	Condition   string
+	AccessLevel string
+	// Sensitive is the permission's sensitive class, or "".
+	Sensitive string
 }
 
 // BaselineSnapshot is a row of baseline_snapshots: one measure of an
@@ -73,6 +82,70 @@ type AlertDisposition struct {
 	Analyst     string
 	Note        string
 	Time        time.Time
+}
+
+// ResponseTime is one version of a row of response_times: the responder's
+// time to respond to one alert, from its first evidence event to
+// containment done.
+type ResponseTime struct {
+	AlertID         string
+	RuleID          string
+	IdentityID      string
+	IdentityClass   string
+	Severity        string
+	Playbook        string
+	DryRun          bool
+	Approved        bool
+	FirstEvidenceAt time.Time
+	AlertAt         time.Time
+	ContainedAt     time.Time
+	TimeToRespondMS int64
+	Actions         int64
+	UpdatedAt       time.Time
+}
+
+// RightsizeIdentity is a row of rightsize_identities: one identity's
+// granted against used permissions in one rightsizing run.
+type RightsizeIdentity struct {
+	RunTime          time.Time
+	IdentityID       string
+	Provider         string
+	Class            string
+	Priority         int64
+	Granted          int64
+	Used             int64
+	Unused           int64
+	UnusedShare      float64
+	SensitiveGranted int64
+	SensitiveUnused  int64
+	Removable        int64
+	UsedNotGranted   int64
+	Events           int64
+	ObservedDays     float64
+	WindowStart      time.Time
+	Trusted          bool
+	UntrustedReason  string
+	Recommendation   string
+}
+
+// RightsizePermission is a row of rightsize_permissions: one permission of
+// one identity in one rightsizing run.
+type RightsizePermission struct {
+	RunTime          time.Time
+	IdentityID       string
+	Provider         string
+	Permission       string
+	Granted          bool
+	Used             bool
+	Uses             int64
+	LastUsed         time.Time // zero when unused
+	Sensitive        string
+	AccessLevel      string
+	Kept             bool
+	GrantedResources []string
+	UsedResources    []string
+	GrantedVia       []string
+	Policies         []string
 }
 
 // Dispositions an analyst gives an alert.
@@ -130,6 +203,11 @@ var permissionGrantsTable = &table[PermissionGrant]{
 		col("resource", tString, func(r *PermissionGrant) string { return r.Resource }),
 		col("granted_via", tString, func(r *PermissionGrant) string { return r.GrantedVia }),
 		col("policy", tString, func(r *PermissionGrant) string { return r.Policy }),
+		col("scope", tLC, func(r *PermissionGrant) string { return r.Scope }),
+		col("granted_as", tString, func(r *PermissionGrant) string { return r.GrantedAs }),
+		col("grant_condition", tString, func(r *PermissionGrant) string { return r.Condition }),
+		col("access_level", tLC, func(r *PermissionGrant) string { return r.AccessLevel }),
+		col("sensitive", tLC, func(r *PermissionGrant) string { return r.Sensitive }),
 	},
 }
 
@@ -180,9 +258,101 @@ var alertDispositionsTable = &table[AlertDisposition]{
 	},
 }
 
+var responseTimesTable = &table[ResponseTime]{
+	name: "response_times",
+	check: func(r *ResponseTime) error {
+		var errs []error
+		if r.AlertID == "" {
+			errs = append(errs, errors.New("alert id is missing"))
+		}
+		return errors.Join(append(errs,
+			checkTime("first_evidence_at", r.FirstEvidenceAt),
+			checkRequiredTime("alert_at", r.AlertAt),
+			checkRequiredTime("contained_at", r.ContainedAt),
+			checkRequiredTime("updated_at", r.UpdatedAt))...)
+	},
+	columns: []column[ResponseTime]{
+		col("alert_id", tString, func(r *ResponseTime) string { return r.AlertID }),
+		col("rule_id", tLC, func(r *ResponseTime) string { return r.RuleID }),
+		col("identity_id", tString, func(r *ResponseTime) string { return r.IdentityID }),
+		col("identity_class", tLC, func(r *ResponseTime) string { return r.IdentityClass }),
+		col("severity", tLC, func(r *ResponseTime) string { return r.Severity }),
+		col("playbook", tLC, func(r *ResponseTime) string { return r.Playbook }),
+		col("dry_run", tBool, func(r *ResponseTime) bool { return r.DryRun }),
+		col("approved", tBool, func(r *ResponseTime) bool { return r.Approved }),
+		col("first_evidence_at", tTime, func(r *ResponseTime) time.Time { return ts(r.FirstEvidenceAt) }),
+		col("alert_at", tTime, func(r *ResponseTime) time.Time { return r.AlertAt }),
+		col("contained_at", tTime, func(r *ResponseTime) time.Time { return r.ContainedAt }),
+		col("time_to_respond_ms", tInt64, func(r *ResponseTime) int64 { return r.TimeToRespondMS }),
+		col("actions", tInt64, func(r *ResponseTime) int64 { return r.Actions }),
+		col("updated_at", tTime, func(r *ResponseTime) time.Time { return r.UpdatedAt }),
+	},
+}
+
+var rightsizeIdentitiesTable = &table[RightsizeIdentity]{
+	name: "rightsize_identities",
+	check: func(r *RightsizeIdentity) error {
+		var errs []error
+		if r.IdentityID == "" {
+			errs = append(errs, errors.New("identity id is missing"))
+		}
+		return errors.Join(append(errs, checkRequiredTime("run_time", r.RunTime), checkTime("window_start", r.WindowStart))...)
+	},
+	columns: []column[RightsizeIdentity]{
+		col("run_time", tTime, func(r *RightsizeIdentity) time.Time { return r.RunTime }),
+		col("identity_id", tString, func(r *RightsizeIdentity) string { return r.IdentityID }),
+		col("provider", tLC, func(r *RightsizeIdentity) string { return r.Provider }),
+		col("class", tLC, func(r *RightsizeIdentity) string { return r.Class }),
+		col("priority", tInt64, func(r *RightsizeIdentity) int64 { return r.Priority }),
+		col("granted", tInt64, func(r *RightsizeIdentity) int64 { return r.Granted }),
+		col("used", tInt64, func(r *RightsizeIdentity) int64 { return r.Used }),
+		col("unused", tInt64, func(r *RightsizeIdentity) int64 { return r.Unused }),
+		col("unused_share", "Float64", func(r *RightsizeIdentity) float64 { return r.UnusedShare }),
+		col("sensitive_granted", tInt64, func(r *RightsizeIdentity) int64 { return r.SensitiveGranted }),
+		col("sensitive_unused", tInt64, func(r *RightsizeIdentity) int64 { return r.SensitiveUnused }),
+		col("removable", tInt64, func(r *RightsizeIdentity) int64 { return r.Removable }),
+		col("used_not_granted", tInt64, func(r *RightsizeIdentity) int64 { return r.UsedNotGranted }),
+		col("events", tInt64, func(r *RightsizeIdentity) int64 { return r.Events }),
+		col("observed_days", "Float64", func(r *RightsizeIdentity) float64 { return r.ObservedDays }),
+		col("window_start", tTime, func(r *RightsizeIdentity) time.Time { return ts(r.WindowStart) }),
+		col("trusted", tBool, func(r *RightsizeIdentity) bool { return r.Trusted }),
+		col("untrusted_reason", tString, func(r *RightsizeIdentity) string { return r.UntrustedReason }),
+		col("recommendation", tString, func(r *RightsizeIdentity) string { return r.Recommendation }),
+	},
+}
+
+var rightsizePermissionsTable = &table[RightsizePermission]{
+	name: "rightsize_permissions",
+	check: func(r *RightsizePermission) error {
+		var errs []error
+		if r.IdentityID == "" || r.Permission == "" {
+			errs = append(errs, errors.New("identity id and permission are required"))
+		}
+		return errors.Join(append(errs, checkRequiredTime("run_time", r.RunTime), checkTime("last_used", r.LastUsed))...)
+	},
+	columns: []column[RightsizePermission]{
+		col("run_time", tTime, func(r *RightsizePermission) time.Time { return r.RunTime }),
+		col("identity_id", tString, func(r *RightsizePermission) string { return r.IdentityID }),
+		col("provider", tLC, func(r *RightsizePermission) string { return r.Provider }),
+		col("permission", tString, func(r *RightsizePermission) string { return r.Permission }),
+		col("granted", tBool, func(r *RightsizePermission) bool { return r.Granted }),
+		col("used", tBool, func(r *RightsizePermission) bool { return r.Used }),
+		col("uses", tInt64, func(r *RightsizePermission) int64 { return r.Uses }),
+		col("last_used", tTime, func(r *RightsizePermission) time.Time { return ts(r.LastUsed) }),
+		col("sensitive", tLC, func(r *RightsizePermission) string { return r.Sensitive }),
+		col("access_level", tLC, func(r *RightsizePermission) string { return r.AccessLevel }),
+		col("kept", tBool, func(r *RightsizePermission) bool { return r.Kept }),
+		col("granted_resources", tStrArray, func(r *RightsizePermission) []string { return orEmpty(r.GrantedResources) }),
+		col("used_resources", tStrArray, func(r *RightsizePermission) []string { return orEmpty(r.UsedResources) }),
+		col("granted_via", tStrArray, func(r *RightsizePermission) []string { return orEmpty(r.GrantedVia) }),
+		col("policies", tStrArray, func(r *RightsizePermission) []string { return orEmpty(r.Policies) }),
+	},
+}
+
 // Row is a row type that Insert writes.
 type Row interface {
-	ResponseAction | PermissionGrant | BaselineSnapshot | AlertDisposition
+	ResponseAction | PermissionGrant | BaselineSnapshot | AlertDisposition | ResponseTime |
+		RightsizeIdentity | RightsizePermission
 }
 
 // tableOf returns the table of rows of type R.
@@ -197,6 +367,12 @@ func tableOf[R Row]() *table[R] {
 		t = baselineSnapshotsTable
 	case *AlertDisposition:
 		t = alertDispositionsTable
+	case *ResponseTime:
+		t = responseTimesTable
+	case *RightsizeIdentity:
+		t = rightsizeIdentitiesTable
+	case *RightsizePermission:
+		t = rightsizePermissionsTable
 	}
 	return t.(*table[R])
 }

@@ -48,7 +48,12 @@ func TestInsert(t *testing.T) {
 	must(clickhouse.Insert(ctx, conn, db, "", []clickhouse.AlertDisposition{
 		{AlertID: "x", Disposition: clickhouse.DispositionFalsePositive, Analyst: "sam", Time: now},
 	}))
-	for table, want := range map[string]int64{"permission_grants": 2, "baseline_snapshots": 1, "alert_dispositions": 1} {
+	must(clickhouse.Insert(ctx, conn, db, "", []clickhouse.ResponseTime{
+		{AlertID: "x", RuleID: "aitdr-agent-token-spike", IdentityID: "aws:1:role/agent", IdentityClass: "ai_agent", Severity: "high",
+			Playbook: "contain-agent", FirstEvidenceAt: now.Add(-time.Minute), AlertAt: now, ContainedAt: now.Add(time.Second),
+			TimeToRespondMS: 61000, Actions: 2, UpdatedAt: now.Add(time.Second)},
+	}))
+	for table, want := range map[string]int64{"permission_grants": 2, "baseline_snapshots": 1, "alert_dispositions": 1, "response_times": 1} {
 		if n := queryInt(t, conn, "SELECT count() FROM "+db+"."+table); n != want {
 			t.Errorf("%s holds %d rows, want %d", table, n, want)
 		}

@@ -31,6 +31,18 @@ type Extension struct {
 	ATLASTechniques []string `json:"atlas_techniques,omitempty"`
 	// Response are the containment actions, recommended or taken.
 	Response []ResponseAction `json:"response,omitempty"`
+	// Playbook is the response playbook the rule recommends, such as
+	// "contain-agent"; the responder defines the playbooks.
+	Playbook string `json:"playbook,omitempty"`
+	// DedupKey is the key the rule fired for: the values of its
+	// suppression key (by default the identity id) or of its group. The
+	// alert id derives from the rule id, this key and the first evidence
+	// event id, so a replayed firing gets the same alert id.
+	DedupKey string `json:"dedup_key,omitempty"`
+	// SuppressedCount is the number of firings of the rule for the same
+	// DedupKey that suppression held back since the previous alert for it;
+	// they are counted here rather than dropped.
+	SuppressedCount int64 `json:"suppressed_count,omitempty"`
 }
 
 // IdentityContext is the identity an alert is about.
