@@ -49,52 +49,55 @@ const (
 // "<provider>:<account>:<native id>", the OCSF actor and the evidence.
 type Principal struct {
 	// ID is the aitdr identity id.
-	ID string
+	ID string `json:"id"`
 	// Provider is aws, okta, entra, gcp, github, kubernetes, openai,
 	// anthropic.
-	Provider string
+	Provider string `json:"provider,omitempty"`
 	// Account is the provider account or tenant: AWS account id, Okta org
 	// domain, Entra tenant id, GitHub organization or enterprise,
 	// Kubernetes cluster.
-	Account string
+	Account string `json:"account,omitempty"`
 	// NativeID is the provider-native id part of ID: "role/bedrock-agent",
 	// an Okta user id, an Entra object id, a GitHub login,
 	// "system:serviceaccount:ns:name".
-	NativeID string
+	NativeID string `json:"native_id,omitempty"`
 	// Type is the provider-native principal type (IAMUser, AssumedRole,
 	// ServicePrincipal, ServiceAccount, User).
-	Type string
+	Type string `json:"type,omitempty"`
 	// Name is the login or user name.
-	Name string
+	Name string `json:"name,omitempty"`
 	// Email is the e-mail address, when known.
-	Email string
+	Email string `json:"email,omitempty"`
 	// CredentialIDs are the credentials seen in the evidence: AWS access
 	// key ids, token ids.
-	CredentialIDs []string
+	CredentialIDs []string `json:"credential_ids,omitempty"`
 	// SessionIDs are the sessions seen in the evidence.
-	SessionIDs []string
+	SessionIDs []string `json:"session_ids,omitempty"`
 }
 
 // Request is one containment step to run.
 type Request struct {
 	// ActionID identifies the step; it is the idempotency key, stable across
 	// redeliveries of the alert.
-	ActionID string
+	ActionID string `json:"action_id"`
 	// AlertID is the alert the step answers.
-	AlertID string
+	AlertID string `json:"alert_id"`
 	// Kind is the step.
-	Kind ActionKind
+	Kind ActionKind `json:"kind"`
 	// Principal is what it is done to.
-	Principal Principal
+	Principal Principal `json:"principal"`
 	// Params are the playbook's parameters of the step (a webhook name, a
 	// policy name, a tag key).
-	Params map[string]string
+	Params map[string]string `json:"params,omitempty"`
 	// DryRun asks the connector to report what it would do and change
 	// nothing.
-	DryRun bool
+	DryRun bool `json:"dry_run,omitempty"`
 	// Rollback is true when the step undoes an earlier one (RollbackOf in
 	// the audit): re-enable, reactivate.
-	Rollback bool
+	Rollback bool `json:"rollback,omitempty"`
+	// Alert is the alert as published (OCSF Detection Finding JSON), for
+	// connectors that forward it, such as the webhook; nil when unknown.
+	Alert []byte `json:"-"`
 }
 
 // Result is what a connector did.
