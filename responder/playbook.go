@@ -455,6 +455,12 @@ func LoadPlaybooks(paths []string, defaults bool) (*PlaybookSet, error) {
 				return err
 			}
 			if d.IsDir() {
+				// Hidden directories are skipped: a mounted Kubernetes
+				// ConfigMap keeps each version under "..<timestamp>", which
+				// would load every playbook twice.
+				if path != root && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir
+				}
 				return nil
 			}
 			if ext := filepath.Ext(path); path == root || ext == ".yaml" || ext == ".yml" {

@@ -142,6 +142,12 @@ func TestLoadPlaybooksFromFiles(t *testing.T) {
 	}
 	write("a.yaml", "playbooks:\n  - id: contain-agent\n    steps:\n      - {id: hook, action: webhook}\n")
 	write("notes.txt", "not a playbook")
+	// A mounted ConfigMap keeps its files under a hidden "..<timestamp>"
+	// directory too: they must not load twice.
+	if err := os.Mkdir(filepath.Join(dir, "..2026_11_26"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join("..2026_11_26", "a.yaml"), "playbooks:\n  - id: contain-agent\n    steps:\n      - {id: hook, action: webhook}\n")
 	set, err := responder.LoadPlaybooks([]string{dir}, true)
 	if err != nil {
 		t.Fatal(err)
