@@ -19,6 +19,8 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/aitdr/aitdr/schemas"
+
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 // defaultPlaybooks is the playbook set of a new install; its ids are the
@@ -94,7 +96,7 @@ type Match struct {
 
 // Matches reports whether a satisfies m.
 func (m *Match) Matches(a *Alert) bool {
-	if len(m.Rules) > 0 && !slices.ContainsFunc(m.Rules, func(g string) bool { return Glob(g, a.RuleID) }) {
+	if len(m.Rules) > 0 && !slices.ContainsFunc(m.Rules, func(g string) bool { return glob.Match(g, a.RuleID) }) {
 		return false
 	}
 	if len(m.Severities) > 0 && !slices.Contains(m.Severities, a.Severity) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/aitdr/aitdr/schemas"
+
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 // Policy says, per identity class, from which alert severity containment
@@ -111,7 +113,7 @@ func protectedField(pattern string) (field, glob string) {
 // Match returns the first pattern that protects p, or "".
 func (l Protected) Match(p Principal) string {
 	for _, pattern := range l.patterns {
-		field, glob := protectedField(pattern)
+		field, want := protectedField(pattern)
 		value := p.ID
 		switch field {
 		case "email":
@@ -119,38 +121,9 @@ func (l Protected) Match(p Principal) string {
 		case "name":
 			value = p.Name
 		}
-		if value != "" && Glob(strings.ToLower(glob), strings.ToLower(value)) {
+		if value != "" && glob.Match(strings.ToLower(want), strings.ToLower(value)) {
 			return pattern
 		}
 	}
 	return ""
-}
-
-// Glob reports whether s matches pattern, where '*' matches any run of
-// characters (slashes and colons included) and '?' one character.
-func Glob(pattern, s string) bool {
-	// Iterative matching with backtracking to the last '*': linear in
-	// practice, never exponential.
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }

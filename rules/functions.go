@@ -12,6 +12,8 @@ import (
 	"github.com/expr-lang/expr"
 
 	"github.com/aitdr/aitdr/schemas"
+
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 // baseOptions are the compile options every rule expression shares: the
@@ -36,7 +38,7 @@ var baseOptions = []expr.Option{
 		return false, nil
 	}, new(func(string, ...string) bool)),
 	expr.Function("glob", func(p ...any) (any, error) {
-		return globMatch(p[1].(string), p[0].(string)), nil
+		return glob.Match(p[1].(string), p[0].(string)), nil
 	}, new(func(string, string) bool)),
 	expr.Function("regex", func(p ...any) (any, error) {
 		// Only reached if the namer left a call unrewritten, which it
@@ -97,7 +99,7 @@ var baseOptions = []expr.Option{
 		return p[1].(*cachedRegexp).match(p[0].(string)), nil
 	}, new(func(string, *cachedRegexp) bool)),
 	expr.Function("_glob", func(p ...any) (any, error) {
-		return globMatch(p[1].(globPattern).Pattern, p[0].(string)), nil
+		return glob.Match(p[1].(globPattern).Pattern, p[0].(string)), nil
 	}, new(func(string, globPattern) bool)),
 	expr.Function("_cidr", func(p ...any) (any, error) {
 		return prefixesContain(p[1].([]netip.Prefix), p[0].(string)), nil
@@ -224,42 +226,6 @@ type globPattern struct {
 // MarshalText implements encoding.TextMarshaler, so that a compiled
 // program prints its pattern.
 func (g globPattern) MarshalText() ([]byte, error) { return []byte(g.Pattern), nil }
-
-// globMatch reports whether s matches pattern, where * matches any run of
-// characters (slashes included) and ? any one character.
-func globMatch(pattern, s string) bool {
-	px, sx := 0, 0
-	nextPx, nextSx := 0, 0
-	for px < len(pattern) || sx < len(s) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
-			case '*':
-				nextPx, nextSx = px, sx+1
-				px++
-				continue
-			case '?':
-				if sx < len(s) {
-					_, size := utf8.DecodeRuneInString(s[sx:])
-					px++
-					sx += size
-					continue
-				}
-			default:
-				if sx < len(s) && s[sx] == c {
-					px++
-					sx++
-					continue
-				}
-			}
-		}
-		if 0 < nextSx && nextSx <= len(s) {
-			px, sx = nextPx, nextSx
-			continue
-		}
-		return false
-	}
-	return true
-}
 
 // cachedRegexp is a regular expression compiled at load with a bounded
 // cache of its recent results: rules match the same identities, targets

@@ -11,6 +11,8 @@ import (
 	"github.com/aitdr/aitdr/rules/atlas"
 	"github.com/aitdr/aitdr/schemas"
 	"github.com/aitdr/aitdr/schemas/ocsf"
+
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 // Type is the kind of a rule.
@@ -232,7 +234,7 @@ func (m valueMatcher) match(v string) bool {
 	case m.cidr:
 		return prefixesContain([]netip.Prefix{m.prefix}, v)
 	case m.glob:
-		return globMatch(m.text, v)
+		return glob.Match(m.text, v)
 	}
 	return m.text == v
 }

@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aitdr/aitdr/enrich/internal/glob"
+	"github.com/aitdr/aitdr/internal/glob"
 	"github.com/aitdr/aitdr/schemas"
 )
 

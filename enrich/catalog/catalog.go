@@ -15,7 +15,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aitdr/aitdr/enrich/internal/glob"
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 // Kind is what sort of AI service an entry is.

@@ -11,7 +11,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/aitdr/aitdr/enrich/internal/filefmt"
-	"github.com/aitdr/aitdr/enrich/internal/glob"
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 //go:embed catalog.yaml

@@ -12,7 +12,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aitdr/aitdr/enrich/internal/glob"
+	"github.com/aitdr/aitdr/internal/glob"
 	"github.com/aitdr/aitdr/schemas"
 )
 

@@ -3,7 +3,7 @@ package glob_test
 import (
 	"testing"
 
-	"github.com/aitdr/aitdr/enrich/internal/glob"
+	"github.com/aitdr/aitdr/internal/glob"
 )
 
 // TestMatch shows stars match any run, question marks one character, and
@@ -71,4 +71,22 @@ func FuzzMatch(f *testing.F) {
 			t.Fatalf("%q does not match itself", s)
 		}
 	})
+}
+
+func TestMatchRunes(t *testing.T) {
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"caf?", "café", true},
+		{"*é", "cafeé", true},
+		{"??", "é", false},
+		{"arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b", true},
+		{"a*b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false},
+	} {
+		if got := glob.Match(c.pattern, c.s); got != c.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+		}
+	}
 }

@@ -1,16 +1,22 @@
-// Package glob matches the patterns of the enrich stage's files: resource
-// ids, account names, hosts and action names where "*" stands for any run
-// of characters (none included) and "?" for one character; every other
-// character stands for itself. A Table holds exact keys and patterns
-// together, so that the common exact lookup costs one map access.
+// Package glob matches the wildcard patterns of aitdr's files and rules:
+// resource ids, account names, hosts, action names, IAM actions and
+// resources, rule ids, where "*" stands for any run of characters (none
+// included, slashes and colons too) and "?" for one character; every other
+// character stands for itself, compared as it is (callers lower-case both
+// sides for case-insensitive matching). A Table holds exact keys and
+// patterns together, so that the common exact lookup costs one map access.
 package glob
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // IsPattern reports whether s holds a wildcard.
 func IsPattern(s string) bool { return strings.ContainsAny(s, "*?") }
 
-// Match reports whether s matches pattern.
+// Match reports whether s matches pattern. "?" matches one character (a
+// whole UTF-8 sequence).
 func Match(pattern, s string) bool {
 	// Iterative matching with backtracking to the last star: linear in
 	// practice, and no recursion on hostile patterns.
@@ -18,15 +24,20 @@ func Match(pattern, s string) bool {
 	star, mark := -1, 0
 	for i < len(s) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]) && pattern[p] != '*':
-			p++
-			i++
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, i
 			p++
+		case p < len(pattern) && pattern[p] == '?':
+			_, size := utf8.DecodeRuneInString(s[i:])
+			p++
+			i += size
+		case p < len(pattern) && pattern[p] == s[i]:
+			p++
+			i++
 		case star >= 0:
+			_, size := utf8.DecodeRuneInString(s[mark:])
 			p = star + 1
-			mark++
+			mark += size
 			i = mark
 		default:
 			return false
