@@ -22,7 +22,8 @@
 //   - alerts: OCSF Detection Findings with the aitdr extension, latest
 //     version per alert id; alert_dispositions: the analysts' verdicts.
 //   - response_actions, response_times, permission_grants,
-//     baseline_snapshots: written by other stages with Insert.
+//     baseline_snapshots, rightsize_identities, rightsize_permissions:
+//     written by other stages and commands with Insert.
 //   - permission_usage, identity_hourly_activity, identity_daily_volume:
 //     roll-ups fed by materialized views.
 //

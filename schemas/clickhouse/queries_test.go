@@ -213,6 +213,42 @@ func readyFixture(t *testing.T, conn driver.Conn, db string) {
 		verdict("A4", "true_positive", base),
 	}, ","))
 	insert(verdictCols + verdict("A2", "false_positive", now))
+
+	// Two rightsizing runs: the ready queries read the latest.
+	rightsized := func(run time.Time, id, class string, priority, granted, used, sensG, sensU, removable, events int, days float64, trusted bool, why string) string {
+		share := 0.0
+		if granted > 0 {
+			share = float64(int(float64(granted-used)/float64(granted)*1000+0.5)) / 1000
+		}
+		return fmt.Sprintf("(%s, '%s', 'aws', '%s', %d, %d, %d, %d, %g, %d, %d, %d, %d, %g, %v, '%s', 'policy-%s')",
+			sqlTime(run), id, class, priority, granted, used, granted-used, share, sensG, sensU, removable, events, days, trusted, why, id)
+	}
+	const rightsizeCols = "rightsize_identities (run_time, identity_id, provider, class, priority, granted, used, unused, unused_share, " +
+		"sensitive_granted, sensitive_unused, removable, events, observed_days, trusted, untrusted_reason, recommendation) VALUES "
+	oldRun := base.Add(-48 * time.Hour)
+	insert(rightsizeCols + strings.Join([]string{
+		rightsized(oldRun, "agent1", "ai_agent", 1, 10, 1, 2, 2, 9, 500, 60, true, ""),
+		rightsized(base, "agent1", "ai_agent", 1, 5, 2, 2, 1, 3, 200, 45, true, ""),
+		rightsized(base, "carol", "ai_builder", 2, 4, 1, 1, 1, 0, 10, 5, false, "observed 5.0 days, fewer than 30"),
+		rightsized(base, "bob", "ai_user", 3, 2, 2, 0, 0, 0, 150, 40, true, ""),
+		rightsized(base, "svc1", "service", 4, 3, 1, 2, 1, 2, 100, 60, true, ""),
+	}, ","))
+	perm := func(run time.Time, id, permission string, used bool, uses int, last time.Time, sensitive, policy string) string {
+		return fmt.Sprintf("(%s, '%s', 'aws', '%s', true, %v, %d, %s, '%s', %v, ['*'], ['%s'])",
+			sqlTime(run), id, permission, used, uses, sqlTime(last), sensitive, used, policy)
+	}
+	never := time.Unix(0, 0)
+	const permCols = "rightsize_permissions (run_time, identity_id, provider, permission, granted, used, uses, last_used, sensitive, kept, granted_resources, policies) VALUES "
+	insert(permCols + strings.Join([]string{
+		perm(oldRun, "agent1", "kms:Decrypt", false, 0, never, "secret_access", "inline:x"),
+		perm(base, "agent1", "s3:GetObject", true, 10, base.Add(-time.Hour), "", "inline:x"),
+		perm(base, "agent1", "bedrock:InvokeModel", true, 5, base.Add(-2*time.Hour), "", "inline:x"),
+		perm(base, "agent1", "iam:CreateUser", false, 0, never, "iam_change", "inline:x"),
+		perm(base, "agent1", "sagemaker:DeleteModel", false, 0, never, "data_deletion", "inline:x"),
+		perm(base, "agent1", "ec2:RunInstances", false, 0, never, "", "inline:x"),
+		perm(base, "carol", "secretsmanager:GetSecretValue", false, 0, never, "secret_access", "arn:aws:iam::aws:policy/SecretsManagerReadWrite"),
+		perm(base, "svc1", "iam:DeleteUser", false, 0, never, "iam_change", "inline:y"),
+	}, ","))
 }
 
 func TestReadyQueries(t *testing.T) {
@@ -302,6 +338,35 @@ func TestReadyQueries(t *testing.T) {
 		},
 		"dev_identities_reaching_prod": {"carol ai_builder [dev] [fraud-model] [fraud-model] 1 1 0"},
 		"shared_credential_agents":     {"agent1 ai_agent false [AKIA1] [svc1] 4"},
+		"rightsize_identities": {
+			"1 agent1 ai_agent aws 5 2 3 0.6 1 3 true",
+			"2 carol ai_builder aws 4 1 3 0.75 1 0 false",
+			"3 bob ai_user aws 2 2 0 0 0 0 true",
+			"4 svc1 service aws 3 1 2 0.667 1 2 true",
+		},
+		"rightsize_reduction_by_class": {
+			"ai_agent 1 1 5 2 3 0.6 2 1 3 0.6 0.5",
+			"ai_builder 1 0 4 1 3 0.75 1 1 0 0 0",
+			"ai_user 1 1 2 2 0 0 0 0 0 0 0",
+			"service 1 1 3 1 2 0.667 2 1 2 0.667 0.5",
+			"ai 3 2 11 5 6 0.545 3 2 3 0.273 0.333",
+			"all 4 3 14 6 8 0.571 5 3 5 0.357 0.4",
+		},
+		"rightsize_sensitive_unused": {
+			"agent1 ai_agent data_deletion sagemaker:DeleteModel true [inline:x]",
+			"agent1 ai_agent iam_change iam:CreateUser true [inline:x]",
+			"carol ai_builder secret_access secretsmanager:GetSecretValue false [arn:aws:iam::aws:policy/SecretsManagerReadWrite]",
+			"svc1 service iam_change iam:DeleteUser true [inline:y]",
+		},
+		"permission_last_use": {
+			"agent1 s3:GetObject true 10 true",
+			"agent1 bedrock:InvokeModel true 5 true",
+			"agent1 ec2:RunInstances false 0 false",
+			"agent1 iam:CreateUser false 0 false",
+			"agent1 sagemaker:DeleteModel false 0 false",
+			"carol secretsmanager:GetSecretValue false 0 false",
+			"svc1 iam:DeleteUser false 0 false",
+		},
 		"broad_permission_agents": {
 			"agent1 ai_agent 4 2 0.5 [s3:*] [iam:CreateUser secretsmanager:GetSecretValue]",
 		},
@@ -330,6 +395,10 @@ func TestReadyQueries(t *testing.T) {
 		"dev_identities_reaching_prod":     {0, 1, 2, 3, 4, 5, 6, 7},
 		"shared_credential_agents":         {0, 1, 2, 3, 4, 5},
 		"broad_permission_agents":          {0, 1, 2, 3, 4, 5, 6},
+		"rightsize_identities":             {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12},
+		"rightsize_reduction_by_class":     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+		"rightsize_sensitive_unused":       {0, 1, 2, 3, 5, 7},
+		"permission_last_use":              {0, 1, 2, 3, 6},
 	}
 	for _, q := range qs {
 		t.Run(q.Name, func(t *testing.T) {
