@@ -60,6 +60,10 @@ const (
 	// HeaderDLQInput locates a rejected record that did not come from Kafka:
 	// the HTTP request id and record index, or the file and line.
 	HeaderDLQInput = "aitdr-dlq-input"
+	// HeaderDLQTruncated is set on a dead letter whose original value was
+	// too large to carry under the record size limit: the value holds its
+	// first bytes, and this header its length in bytes as a decimal string.
+	HeaderDLQTruncated = "aitdr-dlq-truncated"
 
 	// HeaderSource names the source product of a record on a raw topic
 	// ("aws.cloudtrail"), for inputs that know it; without it the ingest

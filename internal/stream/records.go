@@ -3,6 +3,7 @@ package stream
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -81,4 +82,50 @@ func DeadLetter(topic, stage string, key, value []byte, headers []kgo.RecordHead
 	}
 	h = append(h, kgo.RecordHeader{Key: schemas.HeaderDLQTime, Value: now.UTC().AppendFormat(nil, time.RFC3339Nano)})
 	return &kgo.Record{Topic: topic, Key: key, Value: value, Headers: h}
+}
+
+// FitDeadLetter cuts dl, a dead letter made by DeadLetter, down to at most
+// maxBytes of key, value and headers, so that it can be produced: a record
+// rejected for its size makes a dead letter at least as large, which the
+// producer would refuse in turn, stopping the stage on every redelivery of
+// the record. The value is cut first, to its first bytes, and the
+// schemas.HeaderDLQTruncated header gives its original length; if the key
+// and headers alone are still too large, the original record's headers are
+// dropped (the aitdr-dlq-* headers stay), then the key and the reason are
+// cut. It reports whether dl was changed.
+func FitDeadLetter(dl *kgo.Record, maxBytes int) bool {
+	over := recordSize(dl) - int64(maxBytes)
+	if over <= 0 {
+		return false
+	}
+	mark := kgo.RecordHeader{Key: schemas.HeaderDLQTruncated, Value: strconv.AppendInt(nil, int64(len(dl.Value)), 10)}
+	dl.Headers = append(dl.Headers, mark)
+	over += int64(len(mark.Key) + len(mark.Value))
+	cut := func(b []byte) []byte {
+		n := min(int64(len(b)), max(over, 0))
+		over -= n
+		return b[:int64(len(b))-n]
+	}
+	dl.Value = cut(dl.Value)
+	if over > 0 {
+		kept := dl.Headers[:0]
+		for _, h := range dl.Headers {
+			if strings.HasPrefix(h.Key, "aitdr-dlq-") {
+				kept = append(kept, h)
+			} else {
+				over -= int64(len(h.Key) + len(h.Value))
+			}
+		}
+		clear(dl.Headers[len(kept):])
+		dl.Headers = kept
+	}
+	if over > 0 {
+		dl.Key = cut(dl.Key)
+	}
+	for i := range dl.Headers {
+		if over > 0 && dl.Headers[i].Key == schemas.HeaderDLQReason {
+			dl.Headers[i].Value = cut(dl.Headers[i].Value)
+		}
+	}
+	return true
 }

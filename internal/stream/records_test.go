@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -71,5 +72,70 @@ func TestDeadLetterFromOtherInputs(t *testing.T) {
 	}
 	if string(dl.Value) != "{bad" || dl.Topic != schemas.TopicDeadLetter {
 		t.Errorf("dead letter value %q topic %q", dl.Value, dl.Topic)
+	}
+}
+
+// TestFitDeadLetter shows a dead letter over the record limit is cut down
+// to it: the value first (its original length in a header), then the
+// original record's headers, then the key and the reason; one within the
+// limit is left alone.
+func TestFitDeadLetter(t *testing.T) {
+	const limit = 4096
+	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	origin := stream.Origin{Topic: "aitdr.raw", Partition: 2, Offset: 41}
+	big := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
+	tests := []struct {
+		name        string
+		key, value  []byte
+		headers     []kgo.RecordHeader
+		reason      string
+		fitted      bool
+		valueAfter  int // length of the value after; -1: whatever fills the limit
+		keepHeaders bool
+		truncated   string
+	}{
+		{"within the limit", []byte("k"), big(1000), []kgo.RecordHeader{{Key: "origin", Value: []byte("a")}}, "bad", false, 1000, true, ""},
+		{"value over the limit", []byte("k"), big(1_010_000), []kgo.RecordHeader{{Key: "origin", Value: []byte("a")}}, "too large", true, -1, true, "1010000"},
+		{"headers over the limit", []byte("k"), big(100), []kgo.RecordHeader{{Key: "origin", Value: big(8000)}}, "too large", true, 0, false, "100"},
+		{"key over the limit", big(9000), big(100), nil, "too large", true, 0, false, "100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dl := stream.DeadLetter(schemas.TopicDeadLetter, "ingest", tt.key, tt.value, tt.headers, origin, errors.New(tt.reason), now)
+			orig := bytes.Clone(dl.Value)
+			if got := stream.FitDeadLetter(dl, limit); got != tt.fitted {
+				t.Fatalf("FitDeadLetter = %v, want %v", got, tt.fitted)
+			}
+			size := len(dl.Key) + len(dl.Value)
+			for _, h := range dl.Headers {
+				size += len(h.Key) + len(h.Value)
+			}
+			if size > limit {
+				t.Errorf("dead letter is %d bytes, over the %d-byte limit", size, limit)
+			}
+			if tt.valueAfter < 0 && size != limit {
+				t.Errorf("dead letter is %d bytes, want the value cut to fill the %d-byte limit exactly", size, limit)
+			}
+			if tt.valueAfter >= 0 && len(dl.Value) != tt.valueAfter {
+				t.Errorf("value is %d bytes, want %d", len(dl.Value), tt.valueAfter)
+			}
+			if !bytes.HasPrefix(orig, dl.Value) {
+				t.Error("the value left is not the start of the original")
+			}
+			if got := string(stream.Header(dl, schemas.HeaderDLQTruncated)); got != tt.truncated {
+				t.Errorf("header %s = %q, want %q", schemas.HeaderDLQTruncated, got, tt.truncated)
+			}
+			if got := stream.Header(dl, "origin") != nil; got != tt.keepHeaders {
+				t.Errorf("original header kept = %v, want %v", got, tt.keepHeaders)
+			}
+			for _, h := range []string{schemas.HeaderDLQReason, schemas.HeaderDLQStage, schemas.HeaderDLQTopic, schemas.HeaderDLQOffset, schemas.HeaderDLQTime} {
+				if stream.Header(dl, h) == nil {
+					t.Errorf("header %s was dropped", h)
+				}
+			}
+			if got := string(stream.Header(dl, schemas.HeaderDLQReason)); got != tt.reason {
+				t.Errorf("reason = %q, want %q", got, tt.reason)
+			}
+		})
 	}
 }

@@ -383,6 +383,11 @@ func (r *Runner) handle(ctx context.Context, b *batch, in *kgo.Record) error {
 				reason, kind = fmt.Errorf("output record %d has no topic", i), failInvalidOutput
 				break
 			}
+			if o.Topic == r.cfg.DeadLetterTopic && FitDeadLetter(o, r.cfg.MaxRecordBytes) {
+				// The processor's own dead letter of an oversized record:
+				// carried cut down rather than failing the whole input.
+				continue
+			}
 			if size := recordSize(o); size > int64(r.cfg.MaxRecordBytes) {
 				reason = fmt.Errorf("output record %d to %s is %d bytes, over the %d-byte record limit", i, o.Topic, size, r.cfg.MaxRecordBytes)
 				kind = failInvalidOutput
@@ -429,10 +434,12 @@ func (r *Runner) process(ctx context.Context, in *kgo.Record, out *Output) (err,
 }
 
 // deadLetter returns the dead-letter record of in: its key, value and
-// headers, plus the schemas.HeaderDLQ* headers.
+// headers, plus the schemas.HeaderDLQ* headers, cut down to the record
+// size limit when in is too large to carry whole (FitDeadLetter).
 func (r *Runner) deadLetter(ctx context.Context, in *kgo.Record, reason error) *kgo.Record {
 	origin := Origin{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset}
 	dl := DeadLetter(r.cfg.DeadLetterTopic, r.cfg.Stage, in.Key, in.Value, in.Headers, origin, reason, time.Now())
+	FitDeadLetter(dl, r.cfg.MaxRecordBytes)
 	dl.Context = ctx
 	return dl
 }

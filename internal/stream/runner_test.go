@@ -357,6 +357,68 @@ func TestPoisonRecordsGoToDeadLetters(t *testing.T) {
 	}
 }
 
+// TestOversizedRecordsGoToDeadLettersCut shows that records too large to
+// carry through the stage (up to what the broker accepts, over the
+// stage's record limit) go to the dead-letter topic cut down to the limit,
+// with their original length in a header, and the stage goes on: a dead
+// letter as large as its record would be refused by the producer and stop
+// the stage on every redelivery. Both the Runner's own dead letters and a
+// processor's are cut.
+func TestOversizedRecordsGoToDeadLettersCut(t *testing.T) {
+	const n, size = 20, 1_010_000
+	brokers := kafkatest.Cluster(t)
+	in, out, dlq := kafkatest.Topic(t, brokers, 1), kafkatest.Topic(t, brokers, 3), kafkatest.Topic(t, brokers, 1)
+	records := kafkatest.Generate(in, n, 0, 64)
+	oversized := map[int]int{5: size, 12: size} // index: value length
+	for i := range oversized {
+		records[i] = kafkatest.Generate(in, i+1, 0, size)[i]
+	}
+	big := kafkatest.Client(t, brokers, kgo.ProducerBatchMaxBytes(2<<20))
+	if err := big.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+
+	p := stream.ProcessorFunc(func(_ context.Context, rec *kgo.Record, o *stream.Output) error {
+		switch i := kafkatest.Index(rec.Value); i {
+		case 5: // its output is over the limit: the Runner dead-letters the input
+			o.Produce(&kgo.Record{Topic: out, Key: rec.Key, Value: rec.Value})
+		case 12: // the processor dead-letters it itself, beside a good output
+			o.Produce(stream.DeadLetter(dlq, "test", rec.Key, rec.Value, rec.Headers,
+				stream.Origin{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}, errors.New("record 12 is bad"), time.Now()))
+			o.Produce(&kgo.Record{Topic: out, Key: rec.Key, Value: []byte("12 summary")})
+		default:
+			o.Produce(&kgo.Record{Topic: out, Key: rec.Key, Value: rec.Value})
+		}
+		return nil
+	})
+	r := start(t, config(t, brokers, in, dlq), p)
+	dead := kafkatest.ReadAll(t, brokers, dlq, len(oversized), waitTimeout)
+	kafkatest.ReadAll(t, brokers, out, n-1, waitTimeout)
+	if err := r.stop(t); err != nil {
+		t.Fatalf("the stage stopped with %v, want it to carry on past oversized records", err)
+	}
+	if c := kafkatest.Count(t, brokers, dlq); c != int64(len(oversized)) {
+		t.Errorf("dead-letter topic holds %d records, want %d", c, len(oversized))
+	}
+	reasons := map[int]string{5: "over the 999488-byte record limit", 12: "record 12 is bad"}
+	for _, dl := range dead {
+		i := kafkatest.Index(dl.Value)
+		size := len(dl.Key) + len(dl.Value)
+		for _, h := range dl.Headers {
+			size += len(h.Key) + len(h.Value)
+		}
+		if size > stream.DefaultMaxRecordBytes {
+			t.Errorf("dead letter of record %d is %d bytes, over the limit", i, size)
+		}
+		if got, want := string(stream.Header(dl, schemas.HeaderDLQTruncated)), strconv.Itoa(oversized[i]); got != want {
+			t.Errorf("dead letter of record %d: header %s = %q, want %q", i, schemas.HeaderDLQTruncated, got, want)
+		}
+		if reason := string(stream.Header(dl, schemas.HeaderDLQReason)); !strings.Contains(reason, reasons[i]) {
+			t.Errorf("dead letter of record %d: reason %q, want it to say %q", i, reason, reasons[i])
+		}
+	}
+}
+
 // TestRebalanceLosesNothing shows that two runners in one group split the
 // partitions between them, and that the rebalances when the second joins and
 // when the first leaves, both in the middle of the work, lose nothing and,
