@@ -17,7 +17,7 @@ import (
 func newClickHouseCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clickhouse",
-		Short: "Run the embedded ClickHouse engine on its own",
+		Short: "Run the embedded ClickHouse engine on its own, or print the schema's DDL",
 	}
 	var listen, dataDir, library string
 	serve := &cobra.Command{
@@ -61,7 +61,7 @@ SIGTERM lets running queries finish and stops.`,
 	serve.Flags().StringVar(&listen, "listen", "", `host:port of the HTTP interface (default "127.0.0.1:8123")`)
 	serve.Flags().StringVar(&dataDir, "data-dir", "", "the engine's data directory (default <data_dir>/clickhouse)")
 	serve.Flags().StringVar(&library, "library", "", "path of libchdb.so (default $"+clickhouse.LibraryEnv+")")
-	cmd.AddCommand(serve)
+	cmd.AddCommand(serve, newClickHouseDDLCommand(g))
 	return cmd
 }
 

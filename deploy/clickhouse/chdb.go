@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 	"unsafe"
-
-	"github.com/ebitengine/purego"
 )
 
 // This file is the binding to libchdb (chDB: ClickHouse built as a shared
@@ -109,6 +107,9 @@ func resolveLibrary(path string) (string, string) {
 // process. A later call naming another file fails: a process holds one engine.
 func loadLibrary(path string) (*chdbLib, error) {
 	path, source := resolveLibrary(path)
+	if !engineBuiltIn {
+		return nil, fmt.Errorf("load %s: %w: %w", path, ErrNoLibrary, errEngineLeftOut)
+	}
 	libMu.Lock()
 	defer libMu.Unlock()
 	if loadedLib != nil {
@@ -123,16 +124,8 @@ func loadLibrary(path string) (*chdbLib, error) {
 				path, source, ErrNoLibrary, err, LibraryEnv)
 		}
 	}
-	handle, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
-	if err != nil {
-		return nil, fmt.Errorf("load %s (%s): %w: %w; run `make chdb` to fetch it into .cache/chdb, or set %s to the path of libchdb.so",
-			path, source, ErrNoLibrary, err, LibraryEnv)
-	}
 	lib := &chdbLib{path: path}
-	syms := []struct {
-		fptr any
-		name string
-	}{
+	syms := []librarySymbol{
 		{&lib.setSignalHandlersEnabled, "chdb_set_signal_handlers_enabled"},
 		{&lib.connect, "chdb_connect"},
 		{&lib.closeConn, "chdb_close_conn"},
@@ -157,14 +150,10 @@ func loadLibrary(path string) (*chdbLib, error) {
 		{&lib.resultError, "chdb_result_error"},
 		{&lib.destroyQueryResult, "chdb_destroy_query_result"},
 	}
-	var missing []string
-	for _, s := range syms {
-		sym, err := purego.Dlsym(handle, s.name)
-		if err != nil || sym == 0 {
-			missing = append(missing, s.name)
-			continue
-		}
-		purego.RegisterFunc(s.fptr, sym)
+	missing, err := bindLibrary(path, syms)
+	if err != nil {
+		return nil, fmt.Errorf("load %s (%s): %w: %w; run `make chdb` to fetch it into .cache/chdb, or set %s to the path of libchdb.so",
+			path, source, ErrNoLibrary, err, LibraryEnv)
 	}
 	if len(missing) > 0 {
 		// The handle stays open: unloading a half-initialized C++ runtime is
