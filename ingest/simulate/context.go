@@ -96,6 +96,9 @@ type Truth struct {
 	// organization sanctions and the AI services used without sanction.
 	SanctionedApps []string `json:"sanctioned_apps"`
 	ShadowServices []string `json:"shadow_services"`
+	// SanctionedServices are the AI service catalog ids the organization
+	// sanctions (SanctionedServices).
+	SanctionedServices []string `json:"sanctioned_services"`
 	// People, Agents and Services are every simulated principal.
 	People   []TruthPerson  `json:"people"`
 	Agents   []TruthAgent   `json:"agents"`
@@ -170,7 +173,8 @@ func (s *Simulator) Truth() Truth {
 			"okta_org": sc.OktaOrg, "entra_tenant": sc.EntraTenant, "gcp_org": sc.GCPOrg,
 			"ai_gateway": sc.AIGateway, "openai_org": sc.OpenAIOrg, "anthropic_org": sc.AnthropicOrg,
 		},
-		ShadowServices: ShadowServices(),
+		ShadowServices:     ShadowServices(),
+		SanctionedServices: SanctionedServices(),
 	}
 	for _, a := range sanctionedApps {
 		tr.SanctionedApps = append(tr.SanctionedApps, a.name)

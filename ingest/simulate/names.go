@@ -57,6 +57,23 @@ var shadowApps = []aiApp{
 	{"Cursor", "cursor"},
 }
 
+// sanctionedServices are the AI services the simulated organization
+// sanctions, by the ids of the enrich stage's AI service catalog: the SSO
+// apps it licenses (sanctionedApps), its own OpenAI organization and
+// Anthropic workspaces with Claude Code, and its LiteLLM gateway. The
+// shadow apps are left out: the catalog holds third-party services
+// unsanctioned until a deployment says otherwise.
+var sanctionedServices = []string{
+	"chatgpt", "claude", "github_copilot", "microsoft_copilot", "gemini",
+	"openai_api", "anthropic_api", "claude_code", "litellm",
+}
+
+// SanctionedServices returns the AI service catalog ids the simulated
+// organization sanctions: what enrich.catalog.sanctioned says for it.
+func SanctionedServices() []string {
+	return append([]string(nil), sanctionedServices...)
+}
+
 // ShadowServices returns the AI services the simulated users use without
 // sanction, as ingest/aiapps names them, for the enrich stage's service
 // catalog and the eval's checks.

@@ -129,6 +129,22 @@ func (p Percentiles) MarshalJSON() ([]byte, error) {
 	}{p.N, ms(p.P50), ms(p.P95), ms(p.Max)})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Percentiles) UnmarshalJSON(b []byte) error {
+	var v struct {
+		N     int     `json:"n"`
+		P50ms float64 `json:"p50_ms"`
+		P95ms float64 `json:"p95_ms"`
+		MaxMs float64 `json:"max_ms"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("percentiles: %w", err)
+	}
+	d := func(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+	*p = Percentiles{N: v.N, P50: d(v.P50ms), P95: d(v.P95ms), Max: d(v.MaxMs)}
+	return nil
+}
+
 // String is "p50 … p95 …", or "-" for no durations.
 func (p Percentiles) String() string {
 	if p.N == 0 {
