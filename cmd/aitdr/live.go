@@ -11,6 +11,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/aitdr/aitdr/schemas"
 )
 
 // liveStats is one reading of a running pipeline, what the live view of
@@ -64,6 +66,7 @@ type ruleCount struct {
 type liveSampler struct {
 	adm     *kadm.Client
 	ch      driver.Conn
+	db      string      // the database of the tables
 	topics  []topicRate // Label and Topic set; Total of the previous reading
 	groups  map[string]string
 	started time.Time
@@ -72,8 +75,8 @@ type liveSampler struct {
 
 // newLiveSampler samples topics (label → topic, in order) and the stage
 // groups (stage → group).
-func newLiveSampler(adm *kadm.Client, ch driver.Conn, topics [][2]string, groups map[string]string) *liveSampler {
-	s := &liveSampler{adm: adm, ch: ch, groups: groups, started: time.Now()}
+func newLiveSampler(adm *kadm.Client, ch driver.Conn, db string, topics [][2]string, groups map[string]string) *liveSampler {
+	s := &liveSampler{adm: adm, ch: ch, db: db, groups: groups, started: time.Now()}
 	for _, t := range topics {
 		s.topics = append(s.topics, topicRate{Label: t[0], Topic: t[1]})
 	}
@@ -143,11 +146,11 @@ func (s *liveSampler) sample(ctx context.Context) liveStats {
 		}
 	}
 	st.IdentitiesByClass = map[string]int64{}
-	counts("identities", "SELECT toString(class), count() FROM identities FINAL GROUP BY class", st.IdentitiesByClass)
+	counts("identities", "SELECT toString(class), count() FROM "+s.db+".identities FINAL GROUP BY class", st.IdentitiesByClass)
 	st.AlertsBySeverity = map[string]int64{}
-	counts("alerts", "SELECT toString(severity), count() FROM alerts FINAL GROUP BY severity", st.AlertsBySeverity)
+	counts("alerts", "SELECT lower(toString(severity)) AS s, count() FROM "+s.db+".alerts FINAL GROUP BY s", st.AlertsBySeverity)
 	byRule := map[string]int64{}
-	counts("alerts by rule", "SELECT toString(rule_id), count() AS n FROM alerts FINAL GROUP BY rule_id ORDER BY n DESC, rule_id LIMIT 5", byRule)
+	counts("alerts by rule", "SELECT toString(rule_id), count() AS n FROM "+s.db+".alerts FINAL GROUP BY rule_id ORDER BY n DESC, rule_id LIMIT 5", byRule)
 	for rule, n := range byRule {
 		st.TopRules = append(st.TopRules, ruleCount{Rule: rule, Count: n})
 	}
@@ -158,21 +161,21 @@ func (s *liveSampler) sample(ctx context.Context) liveStats {
 		return strings.Compare(a.Rule, b.Rule)
 	})
 	st.ActionsByStatus = map[string]int64{}
-	counts("actions", "SELECT if(dry_run, 'dry_run', toString(status)), count() FROM response_actions FINAL GROUP BY 1", st.ActionsByStatus)
+	counts("actions", "SELECT if(dry_run, 'dry_run', toString(status)), count() FROM "+s.db+".response_actions FINAL GROUP BY 1", st.ActionsByStatus)
 	st.DryRunActions = st.ActionsByStatus["dry_run"]
 	delete(st.ActionsByStatus, "dry_run")
 
-	row := s.ch.QueryRow(ctx, `
+	row := s.ch.QueryRow(ctx, fmt.Sprintf(`
 		WITH responded AS (
 			SELECT alert_id, min(completed_at) AS done
-			FROM response_actions FINAL
+			FROM %[1]s.response_actions FINAL
 			WHERE status IN ('succeeded', 'failed') AND completed_at > toDateTime64(0, 3, 'UTC')
 			GROUP BY alert_id
 		)
 		SELECT count(), quantileExact(0.5)(ms), quantileExact(0.95)(ms) FROM (
 			SELECT greatest(dateDiff('millisecond', if(a.start_time > toDateTime64(0, 3, 'UTC'), a.start_time, a.time), r.done), 0) AS ms
-			FROM alerts AS a FINAL INNER JOIN responded AS r ON a.alert_id = r.alert_id
-		)`)
+			FROM %[1]s.alerts AS a FINAL INNER JOIN responded AS r ON a.alert_id = r.alert_id
+		)`, s.db))
 	var n uint64
 	var p50, p95 int64
 	if err := row.Scan(&n, &p50, &p95); err != nil {
@@ -190,6 +193,18 @@ var (
 	classOrder    = []string{"ai_agent", "ai_builder", "ai_user", "human", "service", "unknown"}
 	severityOrder = []string{"critical", "high", "medium", "low", "info"}
 )
+
+// liveTopics are the topics the live view shows, labelled, in pipeline order.
+func liveTopics(prefix string) [][2]string {
+	return [][2]string{
+		{"raw records", prefix + schemas.TopicRaw},
+		{"events", prefix + schemas.TopicEvents},
+		{"enriched", prefix + schemas.TopicEnriched},
+		{"scored", prefix + schemas.TopicScored},
+		{"alerts", prefix + schemas.TopicAlerts},
+		{"dead letters", prefix + schemas.TopicDeadLetter},
+	}
+}
 
 // renderLive writes one frame of the live view.
 func renderLive(w io.Writer, st liveStats) {
@@ -253,7 +268,7 @@ func joinCounts(m map[string]int64, keys []string) string {
 // runLiveView samples every interval until ctx is done. On a terminal it
 // redraws the view in place; otherwise it writes a frame every interval,
 // which a log collector keeps as it is.
-func runLiveView(ctx context.Context, w io.Writer, s *liveSampler, interval time.Duration, terminal bool) error {
+func runLiveView(ctx context.Context, w io.Writer, s *liveSampler, interval time.Duration, terminal bool, footer string) error {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -273,6 +288,10 @@ func runLiveView(ctx context.Context, w io.Writer, s *liveSampler, interval time
 			b.WriteString("\x1b[H\x1b[2J") // home, clear screen
 		}
 		renderLive(&b, st)
+		if terminal && footer != "" {
+			b.WriteString("\n")
+			b.WriteString(footer)
+		}
 		b.WriteString("\n")
 		if _, err := io.WriteString(w, b.String()); err != nil {
 			return fmt.Errorf("live view: %w", err)

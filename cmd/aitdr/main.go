@@ -68,12 +68,27 @@ NATS); configuration points each stage at external clusters instead.`,
 		newRunCommand(&g),
 		newIngestCommand(&g),
 		newSinkCommand(&g),
+		newEnrichCommand(&g),
+		newBaselineCommand(&g),
 		newTopicsCommand(&g),
 		newConfigCommand(&g),
 		newVersionCommand(),
 		newClickHouseCommand(&g),
 		newQueryCommand(&g),
+		newInventoryCommand(&g),
+		newRulesCommand(&g),
+		newDetectCommand(&g),
+		newRespondCommand(&g),
+		newAlertsCommand(&g),
+		newGrantsCommand(&g),
+		newRightsizeCommand(&g),
+		newSimulateCommand(&g),
+		newEvalCommand(&g),
+		newBenchCommand(&g),
+		newProvisionCommand(&g),
+		newHealthCommand(&g),
 	)
+	serveStageTelemetry(root, &g)
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,39 +22,134 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
+	"github.com/aitdr/aitdr/baseline"
 	"github.com/aitdr/aitdr/deploy/clickhouse"
 	"github.com/aitdr/aitdr/deploy/embedded"
 	"github.com/aitdr/aitdr/deploy/kafka"
 	aitdrnats "github.com/aitdr/aitdr/deploy/nats"
+	"github.com/aitdr/aitdr/enrich"
 	"github.com/aitdr/aitdr/ingest/input"
 	"github.com/aitdr/aitdr/ingest/stage"
 	"github.com/aitdr/aitdr/internal/config"
 	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/internal/telemetry"
+	rulestage "github.com/aitdr/aitdr/rules/stage"
 	"github.com/aitdr/aitdr/schemas"
+	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
 )
 
 func newRunCommand(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	var simulateTraffic bool
+	var view string
+	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run the whole pipeline in one process (embedded Kafka and NATS by default)",
-		Long: `Run starts every stage of the pipeline in one process. With no brokers and
-no NATS URL configured it also starts the embedded default: franz-go's
-in-process Kafka and a NATS server with JetStream, both keeping their data
-under data_dir. Topics and streams are provisioned at start. Ctrl-C (SIGINT)
-or SIGTERM drains the stages, commits what was written and stops.`,
+		Short: "Run the whole pipeline in one process (embedded Kafka, NATS and ClickHouse by default)",
+		Long: `Run starts every stage of the pipeline in one process: ingest, enrich,
+baseline, rules, the ClickHouse sink and the responder. With no brokers,
+NATS URL or ClickHouse DSN configured it also starts the embedded default:
+franz-go's in-process Kafka, a NATS server with JetStream and the embedded
+ClickHouse engine, all keeping their data under data_dir. Topics, streams
+and tables are provisioned at start. Ctrl-C (SIGINT) or SIGTERM drains the
+stages, commits what was written and stops.
+
+--simulate feeds the pipeline with the simulator's realistic traffic
+(simulate: in the config): a population of AI users, builders and agents
+with injected attacks, its context files (directory, environments, data
+catalog, assumed inventory) written under data_dir/simulate and used by the
+enrich stage unless the config names its own.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {
 				return err
 			}
-			logger := cfg.Log.Logger(os.Stderr)
+			out := cmd.OutOrStdout()
+			terminal := isTerminal(out)
+			var logOut io.Writer = os.Stderr
+			if wantView(view, terminal) && terminal {
+				// The view owns the terminal; logs go to a file beside the data.
+				f, err := openRunLog(cfg.DataDir)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				logOut = f
+				// The embedded engines' own libraries write to the process's
+				// standard error; they go to the log file too.
+				if err := unix.Dup2(int(f.Fd()), int(os.Stderr.Fd())); err != nil {
+					return fmt.Errorf("send standard error to %s: %w", f.Name(), err)
+				}
+			}
+			logger := cfg.Log.Logger(logOut)
 			slog.SetDefault(logger)
-			return runPipeline(cmd.Context(), cfg, logger, func(e endpoints) { e.print(cmd.OutOrStdout()) })
+			var opts runOptions
+			opts.started = func(e endpoints) { e.print(out) }
+			if simulateTraffic {
+				sim, err := prepareSimulation(&cfg, logger)
+				if err != nil {
+					return err
+				}
+				opts.simulator = sim
+			}
+			if wantView(view, terminal) {
+				opts.view = func(ctx context.Context, s *liveSampler, ep endpoints) error {
+					return runLiveView(ctx, out, s, 2*time.Second, terminal, ep.short())
+				}
+			}
+			return runPipeline(cmd.Context(), cfg, logger, opts)
 		},
 	}
+	cmd.Flags().BoolVar(&simulateTraffic, "simulate", false, "feed the pipeline with simulated traffic and attacks (see docs/simulate.md)")
+	cmd.Flags().StringVar(&view, "view", "auto", "live view of the pipeline: auto (on a terminal), on, off")
+	return cmd
+}
+
+// runOptions are what "aitdr run" adds around the pipeline.
+type runOptions struct {
+	// started is called once everything accepts work.
+	started func(endpoints)
+	// simulator, when set, produces simulated raw records to the brokers
+	// until its context ends or the simulation is over.
+	simulator func(ctx context.Context, brokers []string) error
+	// view, when set, shows the live view until its context ends.
+	view func(ctx context.Context, s *liveSampler, ep endpoints) error
+}
+
+// wantView decides the live view from the --view flag.
+func wantView(flag string, terminal bool) bool {
+	switch flag {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return terminal
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// openRunLog opens data_dir/aitdr.log for the logs while the live view
+// owns the terminal.
+func openRunLog(dataDir string) (*os.File, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", dataDir, err)
+	}
+	path := filepath.Join(dataDir, "aitdr.log")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run log: %w", err)
+	}
+	return f, nil
 }
 
 // endpoints is where a running pipeline can be reached.
@@ -65,6 +163,7 @@ type endpoints struct {
 	streams                     []schemas.StreamSpec
 	stages                      []string
 	clickhouse                  string
+	database                    string
 	ingestURL, ingestToken      string
 }
 
@@ -88,22 +187,53 @@ func (e endpoints) print(w io.Writer) {
                      topics: %s
   NATS (%s)    %s
                      streams: %s
-  ClickHouse         %s   try: curl '%s/?query=SHOW+TABLES'
+                     alerts: nats sub '%s.>'   actions: nats sub '%s.>'
+  ClickHouse         %s
   Ingest (HTTP)      %s%s
   Stages             %s
   Metrics            http://%s/metrics
   Health             http://%s/healthz  http://%s/readyz
   Data               %s
 
+Try in ClickHouse (or: aitdr query NAME):
+%s
+Reports: aitdr inventory report --format html --out inventory.html
+         aitdr rightsize report --format html --out rightsize.html
+
 `, buildVersion(), where(e.embeddedKafka), strings.Join(e.kafkaBrokers, ","), strings.Join(topics, ", "),
-		where(e.embeddedNATS), e.natsURL, strings.Join(streams, ", "), e.clickhouse, e.clickhouse, e.ingestURL, tokenNote(e.ingestToken, e.ingestURL), strings.Join(e.stages, ", "),
-		e.telemetryAddr, e.telemetryAddr, e.telemetryAddr, e.dataDir)
+		where(e.embeddedNATS), e.natsURL, strings.Join(streams, ", "), schemas.SubjectAlerts, schemas.SubjectActions,
+		e.clickhouse, e.ingestURL, tokenNote(e.ingestToken, e.ingestURL), strings.Join(e.stages, ", "),
+		e.telemetryAddr, e.telemetryAddr, e.telemetryAddr, e.dataDir, tryQueries(e.clickhouse))
+}
+
+// short is the few lines the live view keeps under its figures.
+func (e endpoints) short() string {
+	return fmt.Sprintf("  ClickHouse %s   try: curl '%s/?query=%s'\n  Alerts     nats sub '%s.>' -s %s\n  Logs       %s\n",
+		e.clickhouse, e.clickhouse, url.QueryEscape("SELECT rule_id, severity, count() FROM "+e.database+".alerts GROUP BY ALL"),
+		schemas.SubjectAlerts, e.natsURL, filepath.Join(e.dataDir, "aitdr.log"))
+}
+
+// featuredQueries are the ready queries "aitdr run" suggests first.
+var featuredQueries = []string{"identities_by_class", "alerts_by_rule_severity", "shadow_ai_by_user"}
+
+// tryQueries lists the featured ready queries with a curl line each.
+func tryQueries(chURL string) string {
+	var b strings.Builder
+	for _, name := range featuredQueries {
+		q, ok := chschema.LookupQuery(name)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-26s %s\n", q.Name, q.Question)
+		fmt.Fprintf(&b, "  %-26s aitdr query %s   (curl '%s/?query=...')\n", "", q.Name, chURL)
+	}
+	return b.String()
 }
 
 // runPipeline runs until ctx is done, then shuts down in order: stages
 // drain and commit, NATS drains, the embedded engines stop, telemetry
-// flushes. started is called once everything accepts work.
-func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, started func(endpoints)) (err error) {
+// flushes.
+func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, opts runOptions) (err error) {
 	tel, err := telemetry.Setup(ctx, cfg.Telemetry)
 	if err != nil {
 		return err
@@ -184,6 +314,7 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 	// ended only after they drained, so their last writes are accepted.
 	var chServer *clickhouse.Server
 	ep.clickhouse = cfg.ClickHouse.DSN
+	ep.database = cmp.Or(cfg.ClickHouse.Schema.Database, chschema.DefaultDatabase)
 	if cfg.ClickHouse.DSN == "" {
 		chServer, err = clickhouse.New(clickhouseConfig(cfg), clickhouse.WithLogger(logger))
 		if err != nil {
@@ -210,10 +341,6 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 		}
 	}()
 
-	ingestStage, err := newIngestStage(cfg, ep.kafkaBrokers, logger)
-	if err != nil {
-		return err
-	}
 	chDSN := cfg.ClickHouse.DSN
 	if chDSN == "" {
 		chDSN = chServer.URL()
@@ -223,12 +350,58 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 		return err
 	}
 	defer chConn.Close()
-	stages := map[string]*stream.Runner{stage.Name: ingestStage, sinkStage: sinkRunner}
-	for _, name := range []string{stage.Name, sinkStage} {
-		runner := stages[name]
-		ep.stages = append(ep.stages, name)
-		tel.RegisterReadiness("stage "+name, func(context.Context) error {
-			if !runner.Ready() {
+
+	// The stages in pipeline order, and what runs beside them: file
+	// watchers that reload rules and context, the responder, the simulator.
+	type namedStage struct {
+		name   string
+		runner *stream.Runner
+	}
+	var stages []namedStage
+	var background []func(context.Context) error
+	ingestStage, err := newIngestStage(cfg, ep.kafkaBrokers, logger)
+	if err != nil {
+		return err
+	}
+	stages = append(stages, namedStage{stage.Name, ingestStage})
+	enrichRunner, enrichWatch, err := newEnrichStage(cfg, ep.kafkaBrokers, logger)
+	if err != nil {
+		return err
+	}
+	stages = append(stages, namedStage{enrich.Name, enrichRunner})
+	background = append(background, enrichWatch)
+	baselineRunner, closeBaseline, err := newBaselineStage(cfg, ep.kafkaBrokers, logger,
+		baseline.NewClickHouseSnapshots(chConn, cfg.ClickHouse.Schema.Database))
+	if err != nil {
+		return err
+	}
+	defer closeBaseline()
+	stages = append(stages, namedStage{baseline.Name, baselineRunner})
+	rulesRunner, rulesWatch, err := newRulesStage(cfg, ep.kafkaBrokers, js, logger)
+	if err != nil {
+		return err
+	}
+	stages = append(stages, namedStage{rulestage.Name, rulesRunner})
+	background = append(background, rulesWatch)
+	stages = append(stages, namedStage{sinkStage, sinkRunner})
+	resp, err := newResponder(cfg, js, chConn, logger)
+	if err != nil {
+		return err
+	}
+	background = append(background, resp.Run)
+	grantsImporter, err := newGrantsImporter(cfg, chConn, logger)
+	if err != nil {
+		return err
+	}
+	if grantsImporter != nil { // nil without grants.folder
+		background = append(background, grantsImporter.Run)
+	}
+	groups := map[string]string{}
+	for _, st := range stages {
+		ep.stages = append(ep.stages, st.name)
+		groups[st.name] = cfg.Kafka.Topics.Prefix + "aitdr-" + st.name
+		tel.RegisterReadiness("stage "+st.name, func(context.Context) error {
+			if !st.runner.Ready() {
 				return errors.New("not yet assigned partitions")
 			}
 			return nil
@@ -250,11 +423,22 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, st
 	group.Go(func() error { return httpIn.Run(gctx) })
 	group.Go(func() error { return tel.Serve(gctx) })
 	group.Go(func() error { return stack.Run(gctx) })
-	group.Go(runStage(gctx, ingestStage))
-	group.Go(runStage(gctx, sinkRunner))
+	for _, st := range stages {
+		group.Go(runStage(gctx, st.runner))
+	}
+	for _, run := range background {
+		group.Go(func() error { return run(gctx) })
+	}
+	if opts.simulator != nil {
+		group.Go(func() error { return opts.simulator(gctx, ep.kafkaBrokers) })
+	}
 	ep.telemetryAddr = tel.Addr()
-	if started != nil {
-		started(ep)
+	if opts.started != nil {
+		opts.started(ep)
+	}
+	if opts.view != nil {
+		sampler := newLiveSampler(adm, chConn, ep.database, liveTopics(cfg.Kafka.Topics.Prefix), groups)
+		group.Go(func() error { return opts.view(gctx, sampler, ep) })
 	}
 	logger.Info("pipeline running", "kafka", ep.kafkaBrokers, "nats", ep.natsURL)
 	err = group.Wait()

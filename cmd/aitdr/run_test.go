@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -20,7 +21,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aitdr/aitdr/internal/config"
-	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -45,7 +45,7 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	started := make(chan endpoints, 1)
 	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- runPipeline(ctx, cfg, logger, func(e endpoints) { started <- e }) }()
+	go func() { done <- runPipeline(ctx, cfg, logger, runOptions{started: func(e endpoints) { started <- e }}) }()
 	stopped := false
 	t.Cleanup(func() { // before TempDir's cleanup: the engines write there
 		cancel()
@@ -85,7 +85,7 @@ func TestRunEmbeddedDefault(t *testing.T) {
 			break
 		}
 	}
-	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest", "stage sink"} {
+	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest", "stage enrich", "stage baseline", "stage rules", "stage sink"} {
 		if status != http.StatusOK || !strings.Contains(string(body), check) {
 			t.Fatalf("/readyz = %d %s, want 200 with the %s check", status, body, check)
 		}
@@ -106,54 +106,51 @@ func TestRunEmbeddedDefault(t *testing.T) {
 		}
 	}
 
-	// A raw record written to aitdr.raw comes out normalized on aitdr.events.
+	// A raw record written to aitdr.raw goes through every stage: normalized
+	// on aitdr.events, then enriched, scored and written to ClickHouse with
+	// its identity in the inventory. (With a recent time: rows older than
+	// the events TTL are dropped.)
 	raw, err := os.ReadFile("../../ingest/okta/testdata/session_start_success.in.json")
 	if err != nil {
+		t.Fatal(err)
+	}
+	var record map[string]any
+	if err := json.Unmarshal(raw, &record); err != nil {
+		t.Fatal(err)
+	}
+	record["published"] = time.Now().UTC().Format(time.RFC3339Nano)
+	if raw, err = json.Marshal(record); err != nil {
 		t.Fatal(err)
 	}
 	if err := kc.ProduceSync(ctx, &kgo.Record{Topic: schemas.TopicRaw, Value: raw}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(ep.kafkaBrokers...), kgo.ConsumeTopics(schemas.TopicEvents),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	pollCtx, cancelPoll := context.WithTimeout(ctx, 30*time.Second)
-	fetches := consumer.PollRecords(pollCtx, 1)
-	cancelPoll()
-	if recs := fetches.Records(); len(recs) != 1 || !strings.HasPrefix(string(recs[0].Key), "okta:") {
-		t.Fatalf("events topic after one raw Okta record: %d records (%v)", len(recs), fetches.Err0())
-	}
-
-	// The sink writes scored events into ClickHouse, whose schema the run
-	// migrated: the event above, re-published as scored, becomes a row.
-	// (With a recent time: rows older than the events TTL are dropped.)
-	var ev schemas.Event
-	if err := schemas.DecodeEvent("", fetches.Records()[0].Value, &ev); err != nil {
-		t.Fatal(err)
-	}
-	ev.Time = time.Now().UTC().Truncate(time.Millisecond)
-	scored, err := stream.EventRecord(schemas.TopicScored, &ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kc.ProduceSync(ctx, scored).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	var rows string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && rows != "1"; time.Sleep(200 * time.Millisecond) {
-		resp, err := http.Get(ep.clickhouse + "/?query=" + url.QueryEscape("SELECT count() FROM aitdr.events FINAL"))
+	chQuery := func(q string) string {
+		t.Helper()
+		resp, err := http.Get(ep.clickhouse + "/?query=" + url.QueryEscape(q))
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		rows = strings.TrimSpace(string(b))
+		return strings.TrimSpace(string(b))
 	}
-	if rows != "1" {
-		t.Fatalf("aitdr.events in ClickHouse holds %q rows, want 1", rows)
+	var row string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		row = chQuery(`SELECT count(), any(identity_class), any(features_available) FROM aitdr.events FINAL WHERE identity_id LIKE 'okta:%' FORMAT TSV`)
+		if strings.HasPrefix(row, "1\t") {
+			break
+		}
+	}
+	if f := strings.Split(row, "\t"); len(f) != 3 || f[0] != "1" || f[1] == "" || f[1] == "unknown" || f[2] != "true" {
+		t.Fatalf("aitdr.events in ClickHouse: count, class, scored = %q, want 1, a class, true", row)
+	}
+	var inventory string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && inventory == ""; time.Sleep(200 * time.Millisecond) {
+		inventory = chQuery(`SELECT class FROM aitdr.identities FINAL WHERE identity_id LIKE 'okta:%' FORMAT TSV`)
+	}
+	if inventory == "" || inventory == "unknown" {
+		t.Fatalf("the Okta identity is not in the ClickHouse inventory with a class: %q", inventory)
 	}
 
 	// The HTTP input takes a record with the token the run made.

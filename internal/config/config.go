@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -22,11 +23,20 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/aitdr/aitdr/baseline"
 	"github.com/aitdr/aitdr/deploy/clickhouse"
+	"github.com/aitdr/aitdr/enrich"
+	"github.com/aitdr/aitdr/enrich/rightsize"
+	"github.com/aitdr/aitdr/ingest/grants"
 	"github.com/aitdr/aitdr/ingest/input"
 	"github.com/aitdr/aitdr/ingest/pipeline"
+	"github.com/aitdr/aitdr/ingest/simulate"
 	"github.com/aitdr/aitdr/ingest/sources"
 	"github.com/aitdr/aitdr/internal/telemetry"
+	"github.com/aitdr/aitdr/responder"
+	"github.com/aitdr/aitdr/responder/connectors"
+	"github.com/aitdr/aitdr/responder/feed"
+	rulestage "github.com/aitdr/aitdr/rules/stage"
 	"github.com/aitdr/aitdr/schemas"
 	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
 )
@@ -48,6 +58,46 @@ type Config struct {
 	Ingest Ingest `yaml:"ingest"`
 	// ClickHouse is where events, identities and alerts are stored.
 	ClickHouse ClickHouse `yaml:"clickhouse"`
+	// Enrich configures the enrich stage: the AI service catalog, the
+	// people directory, environment and classification maps, accounts.
+	Enrich enrich.Config `yaml:"enrich"`
+	// Baseline configures the baseline stage: lateness, learning period,
+	// smoothing, first-seen sets, time zones, retention and snapshots.
+	Baseline baseline.Config `yaml:"baseline"`
+	// Rules configures the rules stage: the shipped pack, the deployment's
+	// rule files (hot reloaded), disabled rules and state bounds.
+	Rules rulestage.Config `yaml:"rules"`
+	// Respond configures the responder: dry run, playbooks, class policy,
+	// protected identities, blast-radius limits, approvals API, webhooks,
+	// the provider connectors and the SOC feed.
+	Respond Respond `yaml:"respond"`
+	// Simulate configures the simulator (aitdr simulate): population,
+	// tenants, simulated time and pace, scenarios, output.
+	Simulate simulate.Config `yaml:"simulate"`
+	// Eval configures the scorecard (aitdr eval): simulated span, matching
+	// slack, drain bound and the floors it must reach.
+	Eval simulate.EvalConfig `yaml:"eval"`
+	// Grants is the scheduled import of permission snapshots from a folder
+	// (aitdr grants watch, and aitdr run when a folder is set).
+	Grants grants.Config `yaml:"grants"`
+	// Rightsize is the permission rightsizing analysis (aitdr rightsize
+	// report): the usage window and when a recommendation is trusted.
+	Rightsize rightsize.Config `yaml:"rightsize"`
+}
+
+// Respond configures the responder (responder.Config, inline), the
+// provider connectors it acts through and the SOC feed it notifies. The
+// connectors and the feed import the responder's contract, so their
+// settings are composed here rather than inside responder.Config.
+type Respond struct {
+	responder.Config `yaml:",inline"`
+	// Connectors are the provider connectors: aws, okta, entra, github,
+	// kubernetes. A connector without a section is not built.
+	Connectors connectors.Config `yaml:"connectors"`
+	// Feed is the SOC feed: syslog/CEF, HTTP event collector, chat,
+	// e-mail and paging outputs. Its spill_dir defaults to
+	// <data_dir>/feed.
+	Feed feed.Config `yaml:"feed"`
 }
 
 // ClickHouse configures the store analysts query.
@@ -209,6 +259,14 @@ func Default() Config {
 		Telemetry:  telemetry.DefaultConfig(),
 		Ingest:     Ingest{Pipeline: pipeline.Default(), HTTP: input.DefaultHTTPConfig()},
 		ClickHouse: ClickHouse{Embedded: clickhouse.DefaultConfig(), Migrate: true},
+		Enrich:     enrich.DefaultConfig(),
+		Baseline:   baseline.DefaultConfig(),
+		Rules:      rulestage.DefaultConfig(),
+		Respond:    Respond{Config: responder.DefaultConfig()},
+		Simulate:   simulate.Default(),
+		Eval:       simulate.DefaultEvalConfig(),
+		Grants:     grants.DefaultConfig(),
+		Rightsize:  rightsize.DefaultConfig(),
 	}
 }
 
@@ -240,8 +298,15 @@ func Load(path string, lookupEnv func(string) (string, bool)) (Config, error) {
 }
 
 // decode reads YAML over cfg: unknown keys, type mismatches and duplicate
-// keys are errors with line and column.
-func decode(data []byte, cfg *Config) error {
+// keys are errors with line and column. The YAML library panics on some
+// malformed documents (a tag on a sequence, found by fuzzing); that is
+// reported as an error like any other bad file.
+func decode(data []byte, cfg *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML: %v", r)
+		}
+	}()
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
@@ -319,6 +384,7 @@ var EnvVars = []struct{ Name, Field string }{
 	{"AITDR_NATS_URL", "nats.url"},
 	{"AITDR_NATS_CREDENTIALS_FILE", "nats.credentials_file"},
 	{"AITDR_TELEMETRY_LISTEN", "telemetry.listen"},
+	{"AITDR_CLICKHOUSE_DSN", "clickhouse.dsn"},
 }
 
 func (c *Config) applyEnv(lookupEnv func(string) (string, bool)) error {
@@ -368,6 +434,8 @@ func (c *Config) set(field, val string) error {
 		c.NATS.CredentialsFile = val
 	case "telemetry.listen":
 		c.Telemetry.Listen = val
+	case "clickhouse.dsn":
+		c.ClickHouse.DSN = val
 	default:
 		return fmt.Errorf("unknown field %s", field)
 	}
@@ -502,6 +570,36 @@ func (c *Config) Validate() error {
 	if err := c.Ingest.Pipeline.Validate(); err != nil {
 		errs = append(errs, prefixFieldErrors("ingest.pipeline", err))
 	}
+	if err := c.Enrich.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("enrich", err))
+	}
+	if err := c.Baseline.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("baseline", err))
+	}
+	if err := c.Rules.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("rules", err))
+	}
+	if err := c.Respond.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("respond", err))
+	}
+	if err := c.Respond.Connectors.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("respond.connectors", err))
+	}
+	if err := c.FeedConfig().Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("respond.feed", err))
+	}
+	if err := c.Simulate.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("simulate", err))
+	}
+	if err := c.Grants.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("grants", err))
+	}
+	if err := c.Rightsize.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("rightsize", err))
+	}
+	if err := c.Eval.Validate(); err != nil {
+		errs = append(errs, prefixFieldErrors("eval", err))
+	}
 	for topic, product := range c.Ingest.RawTopics {
 		if topic == "" || strings.ContainsAny(topic, " /\\:") {
 			bad("ingest.raw_topics", "%q is not a topic name", topic)
@@ -542,8 +640,18 @@ func (c *Config) ClickHouseDataDir() string {
 // NATSDataDir is where the embedded NATS server keeps JetStream.
 func (c *Config) NATSDataDir() string { return filepath.Join(c.DataDir, "nats") }
 
+// FeedConfig returns respond.feed with its spill directory defaulted to
+// <data_dir>/feed.
+func (c *Config) FeedConfig() feed.Config {
+	f := c.Respond.Feed
+	if f.SpillDir == "" {
+		f.SpillDir = filepath.Join(c.DataDir, "feed")
+	}
+	return f
+}
+
 // Logger returns the slog logger the Log settings describe, writing to w.
-func (l Log) Logger(w *os.File) *slog.Logger {
+func (l Log) Logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(l.Level)) // validated by Validate
 	opts := &slog.HandlerOptions{Level: level}
