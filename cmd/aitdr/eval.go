@@ -501,8 +501,17 @@ func writeEvalTable(w io.Writer, run *evalRun) {
 		}
 		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(w, ", false %d\nprecision %.3f, false-positive rate %.3f; %d of %d identities have a false alert\n\n",
+	fmt.Fprintf(w, ", false %d\nprecision %.3f, false-positive rate %.3f; %d of %d identities have a false alert\n",
 		a.False, c.Precision, c.FPRate, c.FalseIdentities, c.Identities)
+	var risks []string
+	for _, r := range c.BackgroundRisks {
+		unit := "people"
+		if r.Risk == simulate.RiskSharedCredential {
+			unit = "credentials"
+		}
+		risks = append(risks, fmt.Sprintf("%s %d of %d %s", r.Risk, r.Named, r.Holders, unit))
+	}
+	fmt.Fprintf(w, "planted background risks named by an alert: %s\n\n", strings.Join(risks, ", "))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tALERTS\tATTACK\tBACKGROUND\tFALSE\tPRECISION")
 	for _, r := range c.Rules {

@@ -26,8 +26,10 @@ func TestEvalSmallSimulation(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	var out, errOut bytes.Buffer
 	cmd := newRootCommand()
+	// The time-to-respond floor is left to make eval: on a busy machine
+	// the test checks that containment is timed, not how fast it is.
 	cmd.SetArgs([]string{"eval", "--sim-config", "testdata/eval-small.yaml", "--duration", "48h",
-		"--data-dir", dataDir, "--json", jsonPath})
+		"--data-dir", dataDir, "--json", jsonPath, "--max-ttr-p95", "0"})
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
 	if err := cmd.Execute(); err != nil {

@@ -201,6 +201,9 @@ type Scorecard struct {
 	// those with at least one false alert.
 	Identities      int `json:"identities"`
 	FalseIdentities int `json:"false_identities"`
+	// BackgroundRisks say, per planted background risk, how many of its
+	// holders an alert named it for.
+	BackgroundRisks []RiskScore `json:"background_risks"`
 	// Rules are the figures per rule that raised alerts, most alerts first.
 	Rules []RuleScore `json:"rules"`
 	// TimeToDetect is the event-to-alert latency of each detected
@@ -268,6 +271,16 @@ type AlertCounts struct {
 	BackgroundByRisk map[string]int `json:"background_by_risk,omitempty"`
 	// False is the alerts matching neither.
 	False int `json:"false"`
+}
+
+// RiskScore is how many holders of a planted background risk (people
+// for shadow AI and personal accounts, credentials for shared ones) have
+// at least one alert, of any kind, whose rule is tagged with the risk on
+// one of their identities.
+type RiskScore struct {
+	Risk    string `json:"risk"`
+	Holders int    `json:"holders"`
+	Named   int    `json:"named"`
 }
 
 // RuleScore are the figures of one rule.
@@ -442,6 +455,7 @@ func Score(labels []Label, truth Truth, obs Observed, opts ScoreOptions) Scoreca
 		}
 	}
 	sc.FalseIdentities = len(falseIdentities)
+	sc.BackgroundRisks = namedRisks(truth, alerts)
 	if sc.Alerts.Total > 0 {
 		sc.FPRate = float64(sc.Alerts.False) / float64(sc.Alerts.Total)
 		sc.Precision = 1 - sc.FPRate
@@ -599,6 +613,41 @@ func (idx riskIndex) match(a *Alert) string {
 		}
 	}
 	return ""
+}
+
+// namedRisks counts, per planted risk, its holders and those an alert
+// tagged with the risk names.
+func namedRisks(t Truth, alerts []Alert) []RiskScore {
+	holder := map[string]map[string]string{RiskShadowAI: {}, RiskPersonalAccount: {}, RiskSharedCredential: {}}
+	for _, p := range t.People {
+		if len(p.ShadowServices) > 0 {
+			for _, id := range p.Identities {
+				holder[RiskShadowAI][id] = p.PersonID
+			}
+		}
+		for _, id := range p.PersonalIdentities {
+			holder[RiskPersonalAccount][id] = p.PersonID
+		}
+	}
+	for _, a := range t.Agents {
+		if len(a.SharedWith) > 0 {
+			holder[RiskSharedCredential][a.IdentityID] = a.IdentityID
+		}
+	}
+	var out []RiskScore
+	for _, risk := range []string{RiskShadowAI, RiskPersonalAccount, RiskSharedCredential} {
+		holders, named := map[string]bool{}, map[string]bool{}
+		for _, h := range holder[risk] {
+			holders[h] = true
+		}
+		for i := range alerts {
+			if h, ok := holder[risk][alerts[i].IdentityID]; ok && slices.Contains(alerts[i].Tags, riskTags[risk]) {
+				named[h] = true
+			}
+		}
+		out = append(out, RiskScore{Risk: risk, Holders: len(holders), Named: len(named)})
+	}
+	return out
 }
 
 // truthIdentities returns every identity id of the ground truth.

@@ -196,6 +196,11 @@ func TestScoreFigures(t *testing.T) {
 	if !near(sc.FPRate, 2.0/7) || !near(sc.Precision, 5.0/7) || sc.FalseIdentities != 1 {
 		t.Errorf("fp rate %g precision %g false identities %d, want 2/7, 5/7, 1", sc.FPRate, sc.Precision, sc.FalseIdentities)
 	}
+	wantRisks := []simulate.RiskScore{{Risk: simulate.RiskShadowAI, Holders: 1, Named: 1}, {Risk: simulate.RiskPersonalAccount, Holders: 1, Named: 0},
+		{Risk: simulate.RiskSharedCredential, Holders: 1, Named: 0}}
+	if !slices.Equal(sc.BackgroundRisks, wantRisks) {
+		t.Errorf("background risks %+v, want %+v", sc.BackgroundRisks, wantRisks)
+	}
 	if sc.Identities != 5 {
 		t.Errorf("identities %d, want 5 (two people's, one personal, two agents')", sc.Identities)
 	}
