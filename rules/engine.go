@@ -480,6 +480,13 @@ func (e *Engine) threshold(r *Rule, ev *schemas.Event, pos Position, dst []*Aler
 	w := int64(th.window)
 	we := windowEvent{t: t, seq: e.seqOf(pos), id: ev.ID, action: ev.Action.Name, value: value, term: term}
 	events := en.win.events
+	// A copy of an event the window holds (redelivered upstream after a
+	// crash, at a new offset) is the same event: it counts once.
+	if ev.ID != "" && slices.ContainsFunc(events, func(x windowEvent) bool { return x.id == ev.ID }) {
+		en.lastOffset = pos.Offset
+		tbl.touch(en)
+		return dst
+	}
 	if th.function == "distinct_count" {
 		// One event per distinct value, the latest: the count is of values.
 		if i := slices.IndexFunc(events, func(x windowEvent) bool { return x.term == term }); i >= 0 {

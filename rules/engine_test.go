@@ -58,6 +58,29 @@ func TestThresholdSlidingWindow(t *testing.T) {
 	}
 }
 
+// TestThresholdCountsACopyOnce shows that a copy of an event the window
+// holds (redelivered upstream after a crash, so at a new offset) counts
+// once: four distinct listing calls and a copy of one do not reach five.
+func TestThresholdCountsACopyOnce(t *testing.T) {
+	set := loadYAML(t, map[string]string{"r.yaml": thresholdRule})
+	events := func(ids ...string) []*schemas.Event {
+		var out []*schemas.Event
+		for i, id := range ids {
+			out = append(out, ev(id, t0.Add(time.Duration(i)*time.Minute)).action("ListModels", schemas.CategoryModelManagement, schemas.VerbList).get())
+		}
+		return out
+	}
+	e, _ := newEngine(t, set)
+	if got := evidenceIDs(run(e, events("e0", "e1", "e2", "e3", "e1")...)); len(got) != 0 {
+		t.Fatalf("four distinct events and a copy fired %v", got)
+	}
+	e, _ = newEngine(t, set)
+	got := evidenceIDs(run(e, events("e0", "e1", "e2", "e3", "e1", "e4")...))
+	if want := [][]string{{"e0", "e1", "e2", "e3", "e4"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("evidence = %v, want %v (the copy counted once)", got, want)
+	}
+}
+
 // TestSequenceOutOfOrderArrival shows that sequence steps are ordered by
 // event time, not arrival: a later step arriving first completes when the
 // earlier step arrives, and an absent step's event between them, arriving

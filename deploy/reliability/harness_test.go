@@ -207,7 +207,8 @@ func (p *process) running() bool {
 	}
 }
 
-// exited fails the test with the process's log when it is no longer running.
+// mustRun fails the test with the end of the process's log when it is no
+// longer running.
 func (p *process) mustRun() {
 	p.t.Helper()
 	if !p.running() {

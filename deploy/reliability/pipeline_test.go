@@ -173,7 +173,7 @@ func (p *pipeline) readiness() string {
 	return fmt.Sprintf("%d %s", resp.StatusCode, b)
 }
 
-// topic is the name of the pipeline's topic name.
+// topic is the name of one of the pipeline's topics, prefix included.
 func (p *pipeline) topic(name string) string { return p.cfg.Kafka.Topics.Prefix + name }
 
 // groups returns the consumer group of each stage and the topics it
