@@ -16,6 +16,10 @@ import (
 // the rules stage gives up and "aitdr run" stops). Default 20s.
 const EnvNATSOutage = "AITDR_RELIABILITY_NATS_OUTAGE"
 
+// auditSettle is how long the responder's audit rows of alerts taken before
+// an outage may take to reach ClickHouse.
+const auditSettle = 5 * time.Second
+
 // TestNATSOutage shows that with nats-server stopped under a running
 // pipeline the rules stage holds its batch (alerts are not lost), and once
 // the server is back on its JetStream store the responder catches up: it
@@ -40,6 +44,10 @@ func TestNATSOutage(t *testing.T) {
 	}
 	ns.proc.stop(30 * time.Second)
 	down := time.Now()
+	// The responder writes its audit rows in batches: an alert it took
+	// from NATS just before the stop reaches ClickHouse a moment later.
+	// Count from after that settling time.
+	time.Sleep(auditSettle)
 	actedBefore := actedOn()
 	alertsBefore := endOffsets(t, adm, p.topic(schemas.TopicAlerts))
 	t.Logf("nats-server stopped after %d records produced, %d alerts acted on; down for %s", f.count(), actedBefore, outage)
