@@ -201,17 +201,24 @@ func openEmbedded(ctx context.Context, cfg clickhouse.Config, logger *slog.Logge
 }
 
 // writeReport renders r in format f to path, or to stdout when path is
-// empty. A file is written whole or not at all.
+// empty.
 func writeReport(stdout io.Writer, path string, r *report.Report, f report.Format) error {
+	return writeOutput(stdout, path, func(w io.Writer) error { return r.Write(w, f) })
+}
+
+// writeOutput writes what write produces to path, or to stdout when path
+// is empty. A file is written whole or not at all: into a temporary file
+// beside it, renamed over it once complete.
+func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" {
-		return r.Write(stdout, f)
+		return write(stdout)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".aitdr-report-*")
 	if err != nil {
 		return fmt.Errorf("write report to %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := r.Write(tmp, f); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -136,28 +134,7 @@ func parseWindow(s string) (time.Duration, error) {
 }
 
 // writeRightsize renders r in format f to path, or to stdout when path is
-// empty. A file is written whole or not at all.
+// empty (see writeOutput).
 func writeRightsize(stdout io.Writer, path string, r *rightsize.Report, f rightsize.Format) error {
-	if path == "" {
-		return r.Write(stdout, f)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".aitdr-rightsize-*")
-	if err != nil {
-		return fmt.Errorf("write report to %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := r.Write(tmp, f); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report to %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write report to %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report to %s: %w", path, err)
-	}
-	return nil
+	return writeOutput(stdout, path, func(w io.Writer) error { return r.Write(w, f) })
 }
