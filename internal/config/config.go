@@ -155,6 +155,11 @@ type Kafka struct {
 	EmbeddedListen string `yaml:"embedded_listen"`
 	// ClientID names this process to the brokers. Default "aitdr".
 	ClientID string `yaml:"client_id"`
+	// Compression of produced batches: auto, none, snappy, lz4, zstd or
+	// gzip. Auto (the default) sends uncompressed to the in-process Kafka
+	// and to brokers that are all on loopback, where compressing only costs
+	// CPU, and snappy elsewhere.
+	Compression string `yaml:"compression"`
 	// Provision creates missing topics and corrects their configs at start.
 	// Default true.
 	Provision bool `yaml:"provision"`
@@ -247,6 +252,7 @@ func Default() Config {
 		Kafka: Kafka{
 			EmbeddedListen: "127.0.0.1:9092",
 			ClientID:       "aitdr",
+			Compression:    "auto",
 			Provision:      true,
 			Topics:         Topics{Partitions: 6, ReplicationFactor: -1, Retention: 7 * 24 * time.Hour},
 		},
@@ -414,6 +420,8 @@ func (c *Config) set(field, val string) error {
 		c.Log.Format = val
 	case "kafka.brokers":
 		c.Kafka.Brokers = splitList(val)
+	case "kafka.compression":
+		c.Kafka.Compression = val
 	case "kafka.topics.prefix":
 		c.Kafka.Topics.Prefix = val
 	case "kafka.topics.partitions":
@@ -494,6 +502,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Kafka.ClientID == "" {
 		bad("kafka.client_id", "must not be empty")
+	}
+	if _, ok := compressionCodecs[c.Kafka.Compression]; !ok && c.Kafka.Compression != "auto" {
+		bad("kafka.compression", "%q is not one of auto, none, snappy, lz4, zstd, gzip", c.Kafka.Compression)
 	}
 	if c.Kafka.Topics.Partitions < 1 {
 		bad("kafka.topics.partitions", "%d must be at least 1", c.Kafka.Topics.Partitions)

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -45,6 +46,28 @@ var _ Processor = ProcessorFunc(nil)
 // Runner stops without committing the batch.
 type Flusher interface {
 	Flush(ctx context.Context) error
+}
+
+// BufferingFlusher is a Flusher that gathers the side effects of several
+// batches into one write: ClickHouse, say, wants a few large inserts a
+// second rather than one per poll, whose size follows how much the brokers
+// happened to have buffered. After each batch, and while it holds
+// unflushed batches at least when FlushDue's deadline comes, the Runner
+// calls FlushDue and calls Flush only when it answers due; it also flushes
+// before partitions are revoked and at shutdown. The batches processed since
+// the last Flush are committed only after the next Flush succeeds, so the
+// flusher must bound what it buffers (rows, bytes, age) through FlushDue:
+// the Runner's in-flight bounds count only records produced.
+//
+// FlushDue and Flush are never called concurrently with Process or with each
+// other.
+type BufferingFlusher interface {
+	Flusher
+	// FlushDue reports whether what is buffered is to be written now and,
+	// when it is not, the latest time it will be. Not due with a zero time
+	// means nothing is buffered (every record of the held batches was
+	// rejected, say); the Runner then flushes at once, which costs nothing.
+	FlushDue(now time.Time) (due bool, by time.Time)
 }
 
 // Assigner is implemented by stateful processors that restore per-partition

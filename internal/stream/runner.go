@@ -85,6 +85,7 @@ type Runner struct {
 	cfg        Config
 	proc       Processor
 	flusher    Flusher
+	buffering  BufferingFlusher
 	assigner   Assigner
 	revoker    Revoker
 	log        *slog.Logger
@@ -114,6 +115,17 @@ type Runner struct {
 	fatalErr error
 	out      Output
 	panics   atomic.Int64
+
+	// Batches processed but held for a BufferingFlusher's next Flush.
+	flushMu sync.Mutex
+	held    []heldBatch
+}
+
+// heldBatch is a processed batch whose seal waits for the next Flush.
+type heldBatch struct {
+	b       *batch
+	marks   []*kgo.Record
+	records int64
 }
 
 // New returns a Runner of p under cfg. It validates cfg (every problem is
@@ -127,6 +139,7 @@ func New(cfg Config, p Processor, opts ...Option) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg.withDefaults(), proc: p, done: make(chan struct{})}
 	r.flusher, _ = p.(Flusher)
+	r.buffering, _ = p.(BufferingFlusher)
 	r.assigner, _ = p.(Assigner)
 	r.revoker, _ = p.(Revoker)
 	for _, o := range opts {
@@ -251,6 +264,10 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	ferr := r.fatal()
 	if ferr != nil {
 		errs = append(errs, ferr)
+		r.abandonHeld(ferr)
+	} else if herr := r.flushHeld(workCtx, true); herr != nil {
+		errs = append(errs, herr)
+		ferr = herr
 	}
 	if werr := r.tracker.wait(workCtx); werr != nil && werr != ferr {
 		errs = append(errs, fmt.Errorf("drain: %w", werr))
@@ -300,7 +317,7 @@ func (r *Runner) loop(runCtx, workCtx context.Context) {
 		if err := r.gate.room(runCtx); err != nil {
 			return
 		}
-		fetches := r.cl.PollRecords(runCtx, r.cfg.MaxPollRecords)
+		fetches := r.poll(runCtx)
 		start := time.Now()
 		if fetches.IsClientClosed() {
 			r.setFatal(errors.New("kafka client closed"))
@@ -311,12 +328,16 @@ func (r *Runner) loop(runCtx, workCtx context.Context) {
 				r.log.Warn("fetch failed", "topic", topic, "partition", partition, "err", err)
 			}
 		})
+		var err error
 		if !fetches.Empty() {
-			if err := r.processBatch(workCtx, fetches, start); err != nil {
-				r.setFatal(err)
-				r.cl.AllowRebalance()
-				return
-			}
+			err = r.processBatch(workCtx, fetches, start)
+		} else if runCtx.Err() == nil {
+			err = r.flushHeld(workCtx, false)
+		}
+		if err != nil {
+			r.setFatal(err)
+			r.cl.AllowRebalance()
+			return
 		}
 		r.cl.AllowRebalance()
 		if runCtx.Err() != nil {
@@ -325,8 +346,29 @@ func (r *Runner) loop(runCtx, workCtx context.Context) {
 	}
 }
 
+// poll polls the next batch; while batches are held for a BufferingFlusher,
+// it returns empty once their flush is due, so that a quiet input does not
+// hold them.
+func (r *Runner) poll(ctx context.Context) kgo.Fetches {
+	if r.buffering != nil {
+		r.flushMu.Lock()
+		var by time.Time
+		if len(r.held) > 0 {
+			_, by = r.buffering.FlushDue(time.Now())
+		}
+		r.flushMu.Unlock()
+		if !by.IsZero() {
+			pollCtx, cancel := context.WithDeadline(ctx, by)
+			defer cancel()
+			return r.cl.PollRecords(pollCtx, r.cfg.MaxPollRecords)
+		}
+	}
+	return r.cl.PollRecords(ctx, r.cfg.MaxPollRecords)
+}
+
 // processBatch processes every record of fetches, produces the outputs and
-// seals the batch; the tracker marks it for commit once acknowledged.
+// seals the batch (or holds it for a BufferingFlusher); the tracker marks it
+// for commit once sealed and acknowledged.
 func (r *Runner) processBatch(ctx context.Context, fetches kgo.Fetches, start time.Time) error {
 	b := r.tracker.begin(start)
 	var marks []*kgo.Record
@@ -346,6 +388,12 @@ func (r *Runner) processBatch(ctx context.Context, fetches kgo.Fetches, start ti
 		marks = append(marks, p.Records[len(p.Records)-1])
 	})
 	r.ins.in.Add(ctx, in, r.ins.stage)
+	if err == nil && r.buffering != nil {
+		r.flushMu.Lock()
+		r.held = append(r.held, heldBatch{b: b, marks: marks, records: in})
+		r.flushMu.Unlock()
+		return r.flushHeld(ctx, false)
+	}
 	if err == nil && r.flusher != nil {
 		if ferr := r.flusher.Flush(ctx); ferr != nil {
 			err = fmt.Errorf("flush batch of %d records: %w", in, ferr)
@@ -358,6 +406,45 @@ func (r *Runner) processBatch(ctx context.Context, fetches kgo.Fetches, start ti
 	}
 	r.tracker.seal(b, marks)
 	return nil
+}
+
+// flushHeld flushes the batches held for a BufferingFlusher when the flush
+// is due, or always with force, and seals them; a failed Flush fails them
+// all (nothing of them is committed; they are delivered again).
+func (r *Runner) flushHeld(ctx context.Context, force bool) error {
+	if r.buffering == nil {
+		return nil
+	}
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	if len(r.held) == 0 {
+		return nil
+	}
+	if !force {
+		// A zero deadline means nothing is buffered: sealing is free.
+		if due, by := r.buffering.FlushDue(time.Now()); !due && !by.IsZero() {
+			return nil
+		}
+	}
+	held := r.held
+	r.held = nil
+	var records int64
+	for _, h := range held {
+		records += h.records
+	}
+	err := r.buffering.Flush(ctx)
+	if err != nil {
+		err = fmt.Errorf("flush %d batches of %d records: %w", len(held), records, err)
+	}
+	for _, h := range held {
+		if err != nil {
+			r.tracker.fail(h.b, err)
+			r.tracker.release(h.b)
+			continue
+		}
+		r.tracker.seal(h.b, h.marks)
+	}
+	return err
 }
 
 // handle processes one record and produces its outputs or its dead letter.
@@ -473,6 +560,18 @@ func (r *Runner) batchDone(b *batch) {
 	r.ins.batch.Record(ctx, time.Since(b.start).Seconds(), r.ins.stage)
 }
 
+// abandonHeld fails the batches held for a flush that will not come: the
+// Runner is stopping on err, and they are delivered again.
+func (r *Runner) abandonHeld(err error) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	for _, h := range r.held {
+		r.tracker.fail(h.b, err)
+		r.tracker.release(h.b)
+	}
+	r.held = nil
+}
+
 // setFatal records the first failure and stops the poll loop.
 func (r *Runner) setFatal(err error) {
 	r.fatalMu.Lock()
@@ -508,6 +607,9 @@ func (r *Runner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[str
 func (r *Runner) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	if len(revoked) == 0 {
 		return
+	}
+	if err := r.flushHeld(r.workCtx, true); err != nil {
+		r.setFatal(err)
 	}
 	if err := r.tracker.wait(r.workCtx); err != nil && err != r.fatal() {
 		r.log.Warn("partitions revoked before their work finished; it will be redone", "partitions", revoked, "err", err)

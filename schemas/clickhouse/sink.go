@@ -40,6 +40,9 @@ const (
 	DefaultRetryMin = 100 * time.Millisecond
 	// DefaultRetryMax caps the wait between insert attempts.
 	DefaultRetryMax = 10 * time.Second
+	// DefaultFlushInterval is how long rows wait for more before they are
+	// inserted: ClickHouse wants about one insert a second per table.
+	DefaultFlushInterval = time.Second
 )
 
 // SinkConfig configures a Sink. Zero values of the optional fields take the
@@ -64,6 +67,14 @@ type SinkConfig struct {
 	// (each deduplicated on its own), so that a large poll never exceeds
 	// the server's request limits. Default DefaultMaxInsertBytes.
 	MaxInsertBytes int `yaml:"max_insert_bytes"`
+	// FlushInterval is the longest a row waits in the sink for more rows
+	// before they are inserted together; the sink also inserts as soon as
+	// it holds MaxInsertBytes. Rows of several polls go in one insert, so
+	// that the inserts' size follows the traffic, not how much the brokers
+	// had buffered at each poll (a few hundred rows, each insert costing
+	// ClickHouse a new part per partition and materialized view).
+	// Offsets are committed after the insert. Default DefaultFlushInterval.
+	FlushInterval time.Duration `yaml:"flush_interval"`
 	// InsertTimeout bounds one insert attempt. Default DefaultInsertTimeout.
 	InsertTimeout time.Duration `yaml:"insert_timeout"`
 	// RetryMin is the wait after the first failed insert; each further
@@ -94,7 +105,7 @@ func (c SinkConfig) Validate() error {
 	for _, f := range []struct {
 		field string
 		v     time.Duration
-	}{{"insert_timeout", c.InsertTimeout}, {"retry_min", c.RetryMin}, {"retry_max", c.RetryMax}} {
+	}{{"flush_interval", c.FlushInterval}, {"insert_timeout", c.InsertTimeout}, {"retry_min", c.RetryMin}, {"retry_max", c.RetryMax}} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s: %s is negative", f.field, f.v))
 		}
@@ -123,6 +134,9 @@ func (c SinkConfig) withDefaults() SinkConfig {
 	}
 	if c.MaxInsertBytes == 0 {
 		c.MaxInsertBytes = DefaultMaxInsertBytes
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
 	}
 	if c.InsertTimeout == 0 {
 		c.InsertTimeout = DefaultInsertTimeout
@@ -168,9 +182,10 @@ func WithLogger(l *slog.Logger) SinkOption { return func(s *Sink) { s.log = l } 
 func WithMeterProvider(mp metric.MeterProvider) SinkOption { return func(s *Sink) { s.mp = mp } }
 
 // Sink is the stage that writes the pipeline into ClickHouse: a
-// stream.Processor and stream.Flusher that turns the records of a batch into
-// rows of events, alerts and identities, column by column, and at Flush
-// inserts one batch per table.
+// stream.Processor and stream.BufferingFlusher that turns records into rows
+// of events, alerts and identities, column by column, and at Flush inserts
+// one batch per table, when SinkConfig.FlushInterval has passed since the
+// first row or MaxInsertBytes of rows are waiting.
 //
 // Writes are idempotent. Each insert carries an insert_deduplication_token
 // derived from the topic, partition and first and last offset of the records
@@ -201,6 +216,9 @@ type Sink struct {
 	alerts     *pending[alertRow]
 	identities *pending[identityRow]
 	tables     []flushable
+	// Rows waiting for Flush: their estimated bytes and when the first came.
+	bufferedBytes int
+	firstBuffered time.Time
 
 	// Decoding scratch, reused from record to record.
 	event    schemas.Event
@@ -209,8 +227,8 @@ type Sink struct {
 }
 
 var (
-	_ stream.Processor = (*Sink)(nil)
-	_ stream.Flusher   = (*Sink)(nil)
+	_ stream.Processor        = (*Sink)(nil)
+	_ stream.BufferingFlusher = (*Sink)(nil)
 )
 
 // NewSink returns a Sink writing through conn (see Connect) into the tables
@@ -246,17 +264,36 @@ func NewSink(conn driver.Conn, cfg SinkConfig, opts ...SinkOption) (*Sink, error
 // Process turns one record into a row of the table its topic feeds. It
 // rejects the record when it cannot become a row; it never fails.
 func (s *Sink) Process(_ context.Context, in *kgo.Record, out *stream.Output) error {
+	var err error
 	switch in.Topic {
 	case s.cfg.EventsTopic:
-		out.Reject(s.addEvent(in))
+		err = s.addEvent(in)
 	case s.cfg.AlertsTopic:
-		out.Reject(s.addAlert(in))
+		err = s.addAlert(in)
 	case s.cfg.IdentitiesTopic:
-		out.Reject(s.addIdentity(in))
+		err = s.addIdentity(in)
 	default:
-		out.Reject(fmt.Errorf("clickhouse sink: no table is fed from topic %q", in.Topic))
+		err = fmt.Errorf("clickhouse sink: no table is fed from topic %q", in.Topic)
 	}
+	if err != nil {
+		out.Reject(err)
+		return nil
+	}
+	if s.bufferedBytes == 0 {
+		s.firstBuffered = time.Now()
+	}
+	s.bufferedBytes += len(in.Key) + len(in.Value) + rowOverhead
 	return nil
+}
+
+// FlushDue reports whether the rows waiting are to be inserted now: the
+// first came FlushInterval ago, or they reach MaxInsertBytes.
+func (s *Sink) FlushDue(now time.Time) (bool, time.Time) {
+	if s.bufferedBytes == 0 {
+		return false, time.Time{}
+	}
+	by := s.firstBuffered.Add(s.cfg.FlushInterval)
+	return s.bufferedBytes >= s.cfg.MaxInsertBytes || !now.Before(by), by
 }
 
 func (s *Sink) addEvent(in *kgo.Record) error {
@@ -314,10 +351,10 @@ func header(r *kgo.Record, key string) string {
 	return ""
 }
 
-// Flush inserts the rows of the batch, one insert per table that has rows
+// Flush inserts the rows waiting, one insert per table that has rows
 // (several for more than SinkConfig.MaxInsertBytes), retrying each until it
 // succeeds, a permanent error, or ctx ends. After an error the rows are
-// dropped: the Runner delivers the batch again.
+// dropped: the Runner delivers their batches again.
 func (s *Sink) Flush(ctx context.Context) error {
 	var err error
 	for _, t := range s.tables {
@@ -334,6 +371,7 @@ func (s *Sink) Flush(ctx context.Context) error {
 			t.reset()
 		}
 	}
+	s.bufferedBytes = 0
 	return err
 }
 

@@ -551,7 +551,9 @@ func TestSinkCrashAndRestart(t *testing.T) {
 	kafkatest.Produce(t, brokers, eventRecords(t, sc.EventsTopic, 0, n)...)
 	cfg := runnerConfig(t, brokers, sc.Topics(), dlq)
 
-	first := &crashing{Sink: newSink(t, connect(t), db, withTopics(sc)), crashAfter: 3}
+	// Inserts of about 500 events: the crash comes after the third of eight.
+	smallInserts := func(c *clickhouse.SinkConfig) { c.MaxInsertBytes = 1 << 20 }
+	first := &crashing{Sink: newSink(t, connect(t), db, withTopics(sc), smallInserts), crashAfter: 3}
 	r1 := run(t, cfg, first)
 	select {
 	case <-r1.done:
