@@ -33,13 +33,13 @@ func LoadHistory(ctx context.Context, conn driver.Conn, days int) (map[string]Hi
 	}
 	defer rows.Close()
 	out := map[string]History{}
-	cols := rows.Columns()
+	types := rows.ColumnTypes()
 	for rows.Next() {
-		vals := make([]any, len(cols))
+		vals := make([]any, len(types))
 		var rule string
 		var judged, fps uint64
-		for i, c := range cols {
-			switch c {
+		for i, ct := range types {
+			switch ct.Name() {
 			case "rule_id":
 				vals[i] = &rule
 			case "judged":
@@ -47,7 +47,8 @@ func LoadHistory(ctx context.Context, conn driver.Conn, days int) (map[string]Hi
 			case "false_positives":
 				vals[i] = &fps
 			default:
-				vals[i] = new(any)
+				// The driver scans a column only into its own Go type.
+				vals[i] = reflect.New(ct.ScanType()).Interface()
 			}
 		}
 		if err := rows.Scan(vals...); err != nil {
