@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/yamlstrict"
+
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -635,93 +635,14 @@ func ParseConfig(data []byte) (Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return cfg, nil
 	}
-	file, err := parser.ParseBytes(data, 0)
+	file, err := yamlstrict.Decode(data, &cfg)
 	if err != nil {
-		return Config{}, errors.New(yaml.FormatError(err, false, true))
-	}
-	for _, doc := range file.Docs {
-		if err := checkDurations(doc.Body, reflect.TypeFor[Config](), ""); err != nil {
-			return Config{}, err
-		}
-	}
-	if err := decodeStrict(data, &cfg); err != nil {
 		return Config{}, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, locateFieldErrors(file, err)
 	}
 	return cfg, nil
-}
-
-// decodeStrict decodes data over cfg: unknown keys, type mismatches and
-// duplicate keys are errors with line and column.
-func decodeStrict(data []byte, cfg *Config) (err error) {
-	// The YAML decoder panics on some malformed documents (a tag on a
-	// sequence of the wrong shape); a bad file is an error, not a crash.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed YAML: the decoder failed: %v", r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict(), yaml.DisallowUnknownField())
-	if err := dec.Decode(cfg); err != nil {
-		return errors.New(yaml.FormatError(err, false, true))
-	}
-	return nil
-}
-
-// checkDurations walks node along the struct type t and returns the first
-// time.Duration value that does not parse, with its line, column and field
-// path: the decoder reports a bad duration without its position.
-func checkDurations(node ast.Node, t reflect.Type, path string) error {
-	if t.Kind() == reflect.Slice {
-		seq, ok := node.(*ast.SequenceNode)
-		if !ok {
-			return nil
-		}
-		for i, v := range seq.Values {
-			if err := checkDurations(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	mapping, ok := node.(ast.MapNode)
-	if !ok || t.Kind() != reflect.Struct {
-		return nil
-	}
-	fields := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" && name != "-" {
-			fields[name] = f.Type
-		}
-	}
-	for it := mapping.MapRange(); it.Next(); {
-		key := it.Key().GetToken().Value
-		ft, ok := fields[key]
-		if !ok {
-			continue // the strict decoder reports unknown keys
-		}
-		fieldPath := key
-		if path != "" {
-			fieldPath = path + "." + key
-		}
-		value := it.Value()
-		if ft == reflect.TypeFor[time.Duration]() {
-			if scalar, ok := value.(ast.ScalarNode); ok {
-				text := fmt.Sprint(scalar.GetValue())
-				if _, err := time.ParseDuration(text); err != nil {
-					pos := value.GetToken().Position
-					return fmt.Errorf("[%d:%d] %s: %q is not a duration such as 90s, 15m or 168h", pos.Line, pos.Column, fieldPath, text)
-				}
-			}
-			continue
-		}
-		if err := checkDurations(value, ft, fieldPath); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // locateFieldErrors puts the line and column of each field's value in

@@ -5,7 +5,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,14 +13,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+	"github.com/aitdr/aitdr/internal/yamlstrict"
 
 	"github.com/aitdr/aitdr/baseline"
 	"github.com/aitdr/aitdr/deploy/clickhouse"
@@ -303,76 +299,11 @@ func Load(path string, lookupEnv func(string) (string, bool)) (Config, error) {
 	return cfg, nil
 }
 
-// decode reads YAML over cfg: unknown keys, type mismatches and duplicate
-// keys are errors with line and column. The YAML library panics on some
-// malformed documents (a tag on a sequence, found by fuzzing); that is
-// reported as an error like any other bad file.
-func decode(data []byte, cfg *Config) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed YAML: %v", r)
-		}
-	}()
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return errors.New(yaml.FormatError(err, false, true))
-	}
-	// The decoder reports a bad duration without its position; find it first.
-	for _, doc := range file.Docs {
-		if err := checkDurations(doc.Body, reflect.TypeFor[Config](), ""); err != nil {
-			return err
-		}
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict(), yaml.DisallowUnknownField())
-	if err := dec.Decode(cfg); err != nil {
-		return errors.New(yaml.FormatError(err, false, true))
-	}
-	return nil
-}
-
-// checkDurations walks node along the struct type t and returns the first
-// time.Duration field whose value does not parse, with line, column and
-// field path.
-func checkDurations(node ast.Node, t reflect.Type, path string) error {
-	mapping, ok := node.(ast.MapNode)
-	if !ok || t.Kind() != reflect.Struct {
-		return nil
-	}
-	fields := map[string]reflect.Type{}
-	for f := range t.Fields() {
-		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name != "" && name != "-" {
-			fields[name] = f.Type
-		}
-	}
-	for it := mapping.MapRange(); it.Next(); {
-		key := it.Key().GetToken().Value
-		ft, ok := fields[key]
-		if !ok {
-			continue // the strict decoder reports unknown keys
-		}
-		fieldPath := key
-		if path != "" {
-			fieldPath = path + "." + key
-		}
-		value := it.Value()
-		if ft == reflect.TypeFor[time.Duration]() {
-			if scalar, ok := value.(ast.ScalarNode); ok {
-				text := fmt.Sprint(scalar.GetValue())
-				if _, err := time.ParseDuration(text); err != nil {
-					pos := value.GetToken().Position
-					return fmt.Errorf("[%d:%d] %s: %q is not a duration such as 90s, 15m or 168h", pos.Line, pos.Column, fieldPath, text)
-				}
-			}
-			continue
-		}
-		if err := checkDurations(value, ft, fieldPath); err != nil {
-			return err
-		}
-	}
-	return nil
+// decode reads YAML over cfg: unknown keys, type mismatches, duplicate keys
+// and bad durations are errors with line and column.
+func decode(data []byte, cfg *Config) error {
+	_, err := yamlstrict.Decode(data, cfg)
+	return err
 }
 
 // EnvVars lists the environment variables that override the file, with the
