@@ -35,25 +35,19 @@ import (
 const Name = "entra"
 
 // Option sets an optional dependency of the connector.
-type Option func(*options)
-
-type options struct {
-	client    *http.Client
-	now       func() time.Time
-	lookupEnv func(string) (string, bool)
-}
+type Option = rest.Option
 
 // WithHTTPClient sets the HTTP client of the token and Graph requests.
 // Default a client with the configured timeout.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+var WithHTTPClient = rest.WithHTTPClient
 
 // WithClock sets the clock of Result.Completed and token expiry. Default
 // time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+var WithClock = rest.WithClock
 
 // WithLookupEnv sets how secret environment variables are read. Default
 // os.LookupEnv.
-func WithLookupEnv(f func(string) (string, bool)) Option { return func(o *options) { o.lookupEnv = f } }
+var WithLookupEnv = rest.WithLookupEnv
 
 // Connector runs containment steps against Entra tenants. It is safe for
 // concurrent use.
@@ -70,23 +64,17 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("entra connector config: %w", err)
 	}
-	o := options{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.client == nil {
-		o.client = &http.Client{Timeout: cmp.Or(cfg.Timeout, DefaultTimeout)}
-	}
-	c := &Connector{tenants: map[string]*rest.Client{}, now: o.now}
+	o := rest.NewOptions(cmp.Or(cfg.Timeout, DefaultTimeout), opts)
+	c := &Connector{tenants: map[string]*rest.Client{}, now: o.Now}
 	for i, t := range cfg.Tenants {
-		sec, err := t.ClientSecret.Read(o.lookupEnv)
+		sec, err := t.ClientSecret.Read(o.LookupEnv)
 		if err != nil {
 			return nil, fmt.Errorf("entra connector config: tenants[%d].client_secret: %w", i, err)
 		}
 		graph := strings.TrimSuffix(cmp.Or(t.GraphURL, DefaultGraphURL), "/")
 		tok := &tokenSource{
-			client:   o.client,
-			now:      o.now,
+			client:   o.HTTP,
+			now:      o.Now,
 			endpoint: strings.TrimSuffix(cmp.Or(t.AuthorityURL, DefaultAuthorityURL), "/") + "/" + url.PathEscape(t.TenantID) + "/oauth2/v2.0/token",
 			form: url.Values{
 				"client_id":     {t.ClientID},
@@ -98,11 +86,11 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 		c.tenants[t.TenantID] = &rest.Client{
 			Connector: Name,
 			BaseURL:   graph + "/v1.0",
-			HTTP:      o.client,
+			HTTP:      o.HTTP,
 			Header:    http.Header{"Accept": {"application/json"}, "User-Agent": {"aitdr-responder"}},
 			Authorize: tok.authorize,
 			ErrorCode: errorCode,
-			Now:       o.now,
+			Now:       o.Now,
 		}
 	}
 	return c, nil

@@ -55,25 +55,19 @@ const (
 const apiVersion = "2022-11-28"
 
 // Option sets an optional dependency of the connector.
-type Option func(*options)
-
-type options struct {
-	client    *http.Client
-	now       func() time.Time
-	lookupEnv func(string) (string, bool)
-}
+type Option = rest.Option
 
 // WithHTTPClient sets the HTTP client. Default a client with the
 // configured timeout.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+var WithHTTPClient = rest.WithHTTPClient
 
 // WithClock sets the clock of Result.Completed, App JWTs and rate-limit
 // waits. Default time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+var WithClock = rest.WithClock
 
 // WithLookupEnv sets how secret environment variables are read. Default
 // os.LookupEnv.
-func WithLookupEnv(f func(string) (string, bool)) Option { return func(o *options) { o.lookupEnv = f } }
+var WithLookupEnv = rest.WithLookupEnv
 
 // Connector runs containment steps against GitHub organizations. It is
 // safe for concurrent use.
@@ -96,17 +90,11 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("github connector config: %w", err)
 	}
-	o := options{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.client == nil {
-		o.client = &http.Client{Timeout: cmp.Or(cfg.Timeout, DefaultTimeout)}
-	}
+	o := rest.NewOptions(cmp.Or(cfg.Timeout, DefaultTimeout), opts)
 	base := strings.TrimSuffix(cmp.Or(cfg.APIURL, DefaultAPIURL), "/")
 	newClient := func(auth func(context.Context, *http.Request) error) *rest.Client {
 		return &rest.Client{
-			Connector: Name, BaseURL: base, HTTP: o.client, Authorize: auth, Now: o.now,
+			Connector: Name, BaseURL: base, HTTP: o.HTTP, Authorize: auth, Now: o.Now,
 			Header: http.Header{
 				"Accept": {"application/vnd.github+json"}, "X-Github-Api-Version": {apiVersion},
 				"User-Agent": {"aitdr-responder"},
@@ -115,16 +103,16 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 			Throttled: throttled,
 		}
 	}
-	c := &Connector{orgs: map[string]org{}, enterprise: cfg.EnterpriseServer, now: o.now}
+	c := &Connector{orgs: map[string]org{}, enterprise: cfg.EnterpriseServer, now: o.Now}
 	var tokens *installationTokens
 	var static string
 	if cfg.Token.IsSet() {
 		var err error
-		if static, err = cfg.Token.Read(o.lookupEnv); err != nil {
+		if static, err = cfg.Token.Read(o.LookupEnv); err != nil {
 			return nil, fmt.Errorf("github connector config: token: %w", err)
 		}
 	} else {
-		pemText, err := cfg.App.PrivateKey.Read(o.lookupEnv)
+		pemText, err := cfg.App.PrivateKey.Read(o.LookupEnv)
 		if err != nil {
 			return nil, fmt.Errorf("github connector config: app.private_key: %w", err)
 		}
@@ -133,9 +121,9 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 			return nil, fmt.Errorf("github connector config: app.private_key: %w", err)
 		}
 		appID := cfg.App.AppID
-		tokens = &installationTokens{now: o.now, cache: map[int64]cachedToken{}}
+		tokens = &installationTokens{now: o.Now, cache: map[int64]cachedToken{}}
 		tokens.api = newClient(func(_ context.Context, r *http.Request) error {
-			jwt, err := appJWT(key, appID, o.now())
+			jwt, err := appJWT(key, appID, o.Now())
 			if err != nil {
 				return err
 			}

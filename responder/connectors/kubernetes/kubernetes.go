@@ -59,25 +59,19 @@ const (
 )
 
 // Option sets an optional dependency of the connector.
-type Option func(*options)
-
-type options struct {
-	client    *http.Client
-	now       func() time.Time
-	lookupEnv func(string) (string, bool)
-}
+type Option = rest.Option
 
 // WithHTTPClient sets the HTTP client of every cluster, replacing the one
 // made from the CA file. Default a client trusting ca_file, with the
 // configured timeout.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+var WithHTTPClient = rest.WithHTTPClient
 
 // WithClock sets the clock of Result.Completed. Default time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+var WithClock = rest.WithClock
 
 // WithLookupEnv sets how environment variables are read (the token and
 // the in-cluster host). Default os.LookupEnv.
-func WithLookupEnv(f func(string) (string, bool)) Option { return func(o *options) { o.lookupEnv = f } }
+var WithLookupEnv = rest.WithLookupEnv
 
 // Connector runs containment steps against Kubernetes clusters. It is safe
 // for concurrent use.
@@ -94,11 +88,9 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kubernetes connector config: %w", err)
 	}
-	o := options{now: time.Now, lookupEnv: os.LookupEnv}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	c := &Connector{clusters: map[string]*rest.Client{}, now: o.now}
+	// No timeout: each cluster gets a client of its own, trusting its CA.
+	o := rest.NewOptions(0, opts)
+	c := &Connector{clusters: map[string]*rest.Client{}, now: o.Now}
 	for i, cl := range cfg.Clusters {
 		fail := func(field string, err error) error {
 			return fmt.Errorf("kubernetes connector config: clusters[%d].%s: %w", i, field, err)
@@ -106,8 +98,8 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 		server, caFile, token := cl.Server, cl.CAFile, cl.Token
 		if cl.InCluster {
 			if server == "" {
-				host, okH := o.lookupEnv(inClusterHostEnv)
-				port, okP := o.lookupEnv(inClusterPortEnv)
+				host, okH := o.LookupEnv(inClusterHostEnv)
+				port, okP := o.LookupEnv(inClusterPortEnv)
 				if !okH || !okP {
 					return nil, fail("in_cluster", fmt.Errorf("%s and %s are not set: not running in a pod", inClusterHostEnv, inClusterPortEnv))
 				}
@@ -118,10 +110,10 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 				token = secret.Secret{File: InClusterToken}
 			}
 		}
-		if _, err := token.Read(o.lookupEnv); err != nil {
+		if _, err := token.Read(o.LookupEnv); err != nil {
 			return nil, fail("token", err)
 		}
-		hc := o.client
+		hc := o.HTTP
 		if hc == nil {
 			tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 			if caFile != "" {
@@ -138,7 +130,7 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 			tr.TLSClientConfig = tlsConf
 			hc = &http.Client{Timeout: cmp.Or(cfg.Timeout, DefaultTimeout), Transport: tr}
 		}
-		lookup := o.lookupEnv
+		lookup := o.LookupEnv
 		c.clusters[cl.Name] = &rest.Client{
 			Connector: Name,
 			BaseURL:   strings.TrimSuffix(server, "/"),
@@ -154,7 +146,7 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 			},
 			ErrorCode: errorCode,
 			Throttled: conflict,
-			Now:       o.now,
+			Now:       o.Now,
 		}
 	}
 	return c, nil

@@ -51,25 +51,19 @@ const (
 )
 
 // Option sets an optional dependency of the connector.
-type Option func(*options)
-
-type options struct {
-	client    *http.Client
-	now       func() time.Time
-	lookupEnv func(string) (string, bool)
-}
+type Option = rest.Option
 
 // WithHTTPClient sets the HTTP client. Default a client with the
 // configured timeout.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+var WithHTTPClient = rest.WithHTTPClient
 
 // WithClock sets the clock of Result.Completed and rate-limit waits.
 // Default time.Now.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+var WithClock = rest.WithClock
 
 // WithLookupEnv sets how token environment variables are read. Default
 // os.LookupEnv.
-func WithLookupEnv(f func(string) (string, bool)) Option { return func(o *options) { o.lookupEnv = f } }
+var WithLookupEnv = rest.WithLookupEnv
 
 // Connector runs containment steps against Okta orgs. It is safe for
 // concurrent use.
@@ -85,16 +79,10 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("okta connector config: %w", err)
 	}
-	o := options{now: time.Now}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.client == nil {
-		o.client = &http.Client{Timeout: cmp.Or(cfg.Timeout, DefaultTimeout)}
-	}
-	c := &Connector{orgs: map[string]*rest.Client{}, now: o.now}
+	o := rest.NewOptions(cmp.Or(cfg.Timeout, DefaultTimeout), opts)
+	c := &Connector{orgs: map[string]*rest.Client{}, now: o.Now}
 	for i, org := range cfg.Orgs {
-		token, err := org.Token.Read(o.lookupEnv)
+		token, err := org.Token.Read(o.LookupEnv)
 		if err != nil {
 			return nil, fmt.Errorf("okta connector config: orgs[%d].token: %w", i, err)
 		}
@@ -102,7 +90,7 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 		c.orgs[org.Domain] = &rest.Client{
 			Connector: Name,
 			BaseURL:   base,
-			HTTP:      o.client,
+			HTTP:      o.HTTP,
 			Header:    http.Header{"Accept": {"application/json"}, "User-Agent": {"aitdr-responder"}},
 			Authorize: func(_ context.Context, r *http.Request) error {
 				r.Header.Set("Authorization", "SSWS "+token)
@@ -110,7 +98,7 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 			},
 			ErrorCode: errorCode,
 			Throttled: throttled,
-			Now:       o.now,
+			Now:       o.Now,
 		}
 	}
 	return c, nil

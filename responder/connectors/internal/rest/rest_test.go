@@ -32,3 +32,20 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("retry after date %v", got)
 	}
 }
+
+func TestNewOptions(t *testing.T) {
+	o := rest.NewOptions(3*time.Second, nil)
+	if o.HTTP == nil || o.HTTP.Timeout != 3*time.Second || o.Now == nil || o.LookupEnv == nil {
+		t.Fatalf("defaults %+v, want a 3s client, a clock and os.LookupEnv", o)
+	}
+	if o := rest.NewOptions(0, nil); o.HTTP != nil {
+		t.Fatalf("no timeout made client %+v, want none (the connector makes its own)", o.HTTP)
+	}
+	hc := &http.Client{}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	env := func(string) (string, bool) { return "x", true }
+	o = rest.NewOptions(3*time.Second, []rest.Option{rest.WithHTTPClient(hc), rest.WithClock(func() time.Time { return at }), rest.WithLookupEnv(env)})
+	if v, _ := o.LookupEnv("A"); o.HTTP != hc || !o.Now().Equal(at) || v != "x" {
+		t.Fatalf("options %+v do not hold the given client, clock and environment", o)
+	}
+}
