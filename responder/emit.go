@@ -26,6 +26,59 @@ import (
 // outage delays the trail; it never loses it. Writes carry tokens and
 // message ids, so a transition emitted twice (two replicas, a crash before
 // counting) is stored and published once.
+//
+// A failed write is retried every second for as long as the record lives
+// (respond.record_ttl after its last change, 30 days by default): the
+// rows wait in the key-value store, not in memory, so the backlog is
+// bounded by the bucket and survives restarts. The failures are logged
+// rate-limited (the first with its error, then one summary per interval
+// with the failed writes and the rows waiting, then the recovery), and
+// MetricAuditWaiting tells the rows waiting. Only a record that expires
+// before its rows were written loses them; they are counted in
+// MetricAuditDropped and logged as an error.
+
+// auditBacklog counts, by record, the audit rows whose write failed and
+// waits for its retry; the rows themselves stay in the key-value store.
+// It is safe for concurrent use.
+type auditBacklog struct {
+	mu   sync.Mutex
+	rows map[string]int64
+	sum  int64
+}
+
+// set records that n rows of key wait.
+func (b *auditBacklog) set(key string, n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.rows == nil {
+		b.rows = map[string]int64{}
+	}
+	b.sum += n - b.rows[key]
+	b.rows[key] = n
+}
+
+// done forgets key and returns the rows it had waiting.
+func (b *auditBacklog) done(key string) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, ok := b.rows[key]
+	if ok {
+		delete(b.rows, key)
+		b.sum -= n
+	}
+	return n
+}
+
+// total returns the rows waiting.
+func (b *auditBacklog) total() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sum
+}
+
+// Backlog keys of the two kinds of audit rows.
+func actionBacklogKey(id string) string { return "action/" + id }
+func alertBacklogKey(id string) string  { return "ttr/" + id }
 
 // keyQueue is a set of keys to work on, taken in batches. Adding a key
 // already queued does nothing, so it never grows past the number of keys
@@ -228,14 +281,16 @@ func (r *Responder) emitActions(ctx context.Context, ids []string) (retry []stri
 	for _, id := range ids {
 		a, err := r.store.Action(ctx, id)
 		if errors.Is(err, ErrNotFound) {
+			r.auditExpired(ctx, actionBacklogKey(id))
 			continue
 		}
 		if err != nil {
-			r.auditFailed(ctx, "read action "+id, err)
+			r.trailFailed(ctx, "read action "+id, err)
 			retry = append(retry, id)
 			continue
 		}
 		if a.Emitted >= len(a.History) {
+			r.backlog.done(actionBacklogKey(id))
 			continue
 		}
 		d := due{a, a.Emitted, len(a.History)}
@@ -251,18 +306,25 @@ func (r *Responder) emitActions(ctx context.Context, ids []string) (retry []stri
 	if r.o.audit != nil {
 		token := "responder/actions/" + hex.EncodeToString(h.Sum(nil)[:16])
 		if err := r.o.audit.WriteActions(ctx, token, rows); err != nil {
-			r.auditFailed(ctx, fmt.Sprintf("audit %d action transitions", len(rows)), err)
 			for _, d := range batch {
+				r.backlog.set(actionBacklogKey(d.a.ID), int64(d.to-d.from))
 				retry = append(retry, d.a.ID)
 			}
+			r.auditWriteFailed(ctx, "response_actions", len(rows), err)
 			return retry
 		}
+		for _, d := range batch {
+			r.backlog.done(actionBacklogKey(d.a.ID))
+		}
+		r.auditWrites.OK("rows_waiting", r.backlog.total())
 	}
 	for _, d := range batch {
 		if err := r.publishAndCount(ctx, d.a, d.from, d.to); err != nil {
-			r.auditFailed(ctx, "publish action "+d.a.ID, err)
+			r.trailFailed(ctx, "publish action "+d.a.ID, err)
 			retry = append(retry, d.a.ID)
+			continue
 		}
+		r.trail.OK()
 	}
 	return retry
 }
@@ -316,19 +378,24 @@ func (r *Responder) publishTransition(ctx context.Context, a *Action, i int) err
 func (r *Responder) emitAlert(ctx context.Context, id string) error {
 	rec, err := r.store.Alert(ctx, id)
 	if errors.Is(err, ErrNotFound) {
+		r.auditExpired(ctx, alertBacklogKey(id))
 		return nil
 	}
 	if err != nil {
-		return r.auditFailed(ctx, "read alert "+id, err)
+		return r.trailFailed(ctx, "read alert "+id, err)
 	}
 	if !rec.Contained || rec.ResponseTimeEmitted {
+		r.backlog.done(alertBacklogKey(id))
 		return nil
 	}
 	if r.o.audit != nil {
 		token := "responder/ttr/" + rec.ID + "/" + rec.ContainedAt.Format(time.RFC3339Nano)
 		if err := r.o.audit.WriteResponseTimes(ctx, token, []chschema.ResponseTime{responseTimeRow(rec)}); err != nil {
-			return r.auditFailed(ctx, "audit time to respond of alert "+id, err)
+			r.backlog.set(alertBacklogKey(id), 1)
+			return r.auditWriteFailed(ctx, "response_times", 1, err)
 		}
+		r.backlog.done(alertBacklogKey(id))
+		r.auditWrites.OK("rows_waiting", r.backlog.total())
 	}
 	_, err = r.store.updateAlert(ctx, id, func(x *AlertRecord) error {
 		if x.ResponseTimeEmitted {
@@ -338,16 +405,38 @@ func (r *Responder) emitAlert(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		return r.auditFailed(ctx, "count alert "+id+" emitted", err)
+		return r.trailFailed(ctx, "count alert "+id+" emitted", err)
 	}
+	r.trail.OK()
 	return nil
 }
 
-// auditFailed counts and logs a failed emission, which is retried.
-func (r *Responder) auditFailed(ctx context.Context, what string, err error) error {
+// auditWriteFailed counts a failed write of rows to the audit sink's
+// table, which is retried, and logs it rate-limited with the rows waiting.
+func (r *Responder) auditWriteFailed(ctx context.Context, table string, rows int, err error) error {
 	if ctx.Err() == nil {
 		r.ins.auditErrors.Add(ctx, 1)
-		r.o.log.Warn("responder: audit write failed, will retry", "what", what, "err", err)
+		r.auditWrites.Fail(err, "table", table, "rows", rows, "rows_waiting", r.backlog.total())
 	}
 	return err
+}
+
+// trailFailed counts a failed read, publish or update of the trail on
+// NATS, which is retried, and logs it rate-limited.
+func (r *Responder) trailFailed(ctx context.Context, what string, err error) error {
+	if ctx.Err() == nil {
+		r.ins.auditErrors.Add(ctx, 1)
+		r.trail.Fail(err, "what", what)
+	}
+	return err
+}
+
+// auditExpired handles a record gone from the key-value store: rows of it
+// still waiting for the audit sink are lost, counted and logged.
+func (r *Responder) auditExpired(ctx context.Context, key string) {
+	if n := r.backlog.done(key); n > 0 {
+		r.ins.auditDropped.Add(ctx, n)
+		r.o.log.Error("responder: audit rows lost: their record expired before the audit sink took them",
+			"record", key, "rows", n, "record_ttl", r.cfg.RecordTTL)
+	}
 }

@@ -21,6 +21,7 @@ type options struct {
 	audit         AuditSink
 	replicas      int
 	exceptionsDir string
+	logInterval   time.Duration
 }
 
 // WithLogger sets the logger. Default slog.Default().
@@ -46,6 +47,13 @@ func WithReplicas(n int) Option { return func(o *options) { o.replicas = n } }
 // Config.ExceptionsDir is empty. Default "exceptions" in the working
 // directory.
 func WithExceptionsDir(dir string) Option { return func(o *options) { o.exceptionsDir = dir } }
+
+// WithFailureLogInterval sets the least time between two warnings while
+// audit writes (ClickHouse) or trail publishes (NATS) keep failing: the
+// first failure is logged with its error, then one summary per interval
+// counts the failed writes and the rows waiting, and one info line tells
+// the recovery. Default lograte.DefaultInterval (10s).
+func WithFailureLogInterval(d time.Duration) Option { return func(o *options) { o.logInterval = d } }
 
 func newOptions(opts []Option) options {
 	var o options
@@ -97,14 +105,23 @@ const (
 	// MetricAuditErrors counts failed audit writes and publishes; they are
 	// retried until they succeed.
 	MetricAuditErrors = "aitdr.responder.audit.errors"
+	// MetricAuditWaiting is the audit rows (action transitions and times
+	// to respond) whose write to the audit sink failed and waits for its
+	// retry; they are kept in the key-value store meanwhile.
+	MetricAuditWaiting = "aitdr.responder.audit.waiting"
+	// MetricAuditDropped counts audit rows lost because their record
+	// expired from the key-value store (respond.record_ttl after its last
+	// change) before the audit sink took them: only an audit sink down for
+	// longer than record_ttl loses rows.
+	MetricAuditDropped = "aitdr.responder.audit.dropped"
 )
 
 type instruments struct {
-	alerts, actions, reloads, auditErrors metric.Int64Counter
-	latency, ttr                          metric.Float64Histogram
+	alerts, actions, reloads, auditErrors, auditDropped metric.Int64Counter
+	latency, ttr                                        metric.Float64Histogram
 }
 
-func newInstruments(m metric.Meter) (*instruments, error) {
+func newInstruments(m metric.Meter, waiting func() int64) (*instruments, error) {
 	ins := &instruments{}
 	var err error
 	counter := func(dst *metric.Int64Counter, name, unit, desc string) {
@@ -119,8 +136,17 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 	counter(&ins.actions, MetricActions, "{transition}", "Response action status changes, by status, connector and action.")
 	counter(&ins.reloads, MetricReloads, "{reload}", "Playbook reloads, by result.")
 	counter(&ins.auditErrors, MetricAuditErrors, "{error}", "Failed audit writes and publishes, retried.")
+	counter(&ins.auditDropped, MetricAuditDropped, "{row}", "Audit rows lost: their record expired (respond.record_ttl) before the audit sink took them.")
 	if err != nil {
 		return nil, err
+	}
+	if _, err := m.Int64ObservableGauge(MetricAuditWaiting, metric.WithUnit("{row}"),
+		metric.WithDescription("Audit rows whose write failed, waiting for their retry."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(waiting())
+			return nil
+		})); err != nil {
+		return nil, fmt.Errorf("create metric %s: %w", MetricAuditWaiting, err)
 	}
 	buckets := metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
 	if ins.latency, err = m.Float64Histogram(MetricActionLatency, metric.WithUnit("s"), buckets,

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aitdr/aitdr/internal/filewatch"
+	"github.com/aitdr/aitdr/internal/lograte"
 	"github.com/aitdr/aitdr/schemas"
 	"github.com/aitdr/aitdr/schemas/ocsf"
 )
@@ -55,6 +56,12 @@ type Responder struct {
 
 	runQ, emitQ, alertQ *keyQueue
 
+	// auditWrites follows the writes to the audit sink (ClickHouse) and
+	// trail the publishes and record updates of the trail (NATS): each
+	// logs its failures rate-limited. backlog counts the rows waiting.
+	auditWrites, trail *lograte.Outage
+	backlog            auditBacklog
+
 	// beforeAck, when set by a test of this package, runs after an
 	// alert's outcomes are recorded and before it is acknowledged: the
 	// place to simulate a crash.
@@ -73,8 +80,12 @@ func New(cfg Config, js jetstream.JetStream, reg *Registry, opts ...Option) (*Re
 	}
 	r := &Responder{cfg: cfg, js: js, reg: reg, o: newOptions(opts),
 		runQ: newKeyQueue(), emitQ: newKeyQueue(), alertQ: newKeyQueue()}
+	r.auditWrites = lograte.New(r.o.log, "responder: write the audit trail to ClickHouse",
+		lograte.WithInterval(r.o.logInterval), lograte.WithClock(r.o.now))
+	r.trail = lograte.New(r.o.log, "responder: record the audit trail on NATS",
+		lograte.WithInterval(r.o.logInterval), lograte.WithClock(r.o.now))
 	var err error
-	if r.ins, err = newInstruments(r.o.mp.Meter(instrumentation)); err != nil {
+	if r.ins, err = newInstruments(r.o.mp.Meter(instrumentation), r.backlog.total); err != nil {
 		return nil, err
 	}
 	if r.policy, err = ParsePolicy(cfg.EffectivePolicy()); err != nil {

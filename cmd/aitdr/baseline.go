@@ -57,6 +57,7 @@ group to scale out.`,
 				return err
 			}
 			defer release()
+			registerStageReadiness(stageReadiness(cmd.Context()), baseline.Name, runner)
 			return runner.Run(cmd.Context())
 		},
 	}

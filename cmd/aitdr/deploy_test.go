@@ -102,6 +102,13 @@ telemetry:
 	if !strings.Contains(out, `"kafka"`) {
 		t.Errorf("/readyz does not check Kafka: %s", out)
 	}
+	// The stage's own checks: it holds its partitions (named) and, being
+	// stateless, has no state to restore.
+	for _, want := range []string{`"name": "stage ingest partitions"`, `"detail": "holds 2 partitions (` + prefix, `"name": "stage ingest state"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/readyz lacks %s: %s", want, out)
+		}
+	}
 	if out, err := runAitdr(ctx, "health", "--addr", telemetryAddr); err != nil {
 		t.Errorf("/healthz: %v\n%s", err, out)
 	}

@@ -45,6 +45,7 @@ The AI service catalog, directory, environment and classification files
 			if err != nil {
 				return err
 			}
+			registerStageReadiness(stageReadiness(cmd.Context()), enrich.Name, runner)
 			group, ctx := errgroup.WithContext(cmd.Context())
 			group.Go(func() error { return runner.Run(ctx) })
 			group.Go(func() error { return watch(ctx) })

@@ -49,6 +49,7 @@ default. Run more processes in the same group to scale out.`,
 			if err != nil {
 				return err
 			}
+			registerStageReadiness(stageReadiness(cmd.Context()), stage.Name, runner)
 			return runner.Run(cmd.Context())
 		},
 	})

@@ -69,10 +69,12 @@ it on the embedded default.`,
 			if err != nil {
 				return fmt.Errorf("jetstream on %s: %w", cfg.NATS.URL, err)
 			}
-			runner, watch, err := newRulesStage(cfg, cfg.Kafka.Brokers, js, logger)
+			reg := stageReadiness(cmd.Context())
+			runner, watch, err := newRulesStage(cfg, cfg.Kafka.Brokers, js, logger, reg)
 			if err != nil {
 				return err
 			}
+			registerStageReadiness(reg, rulestage.Name, runner)
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			watchDone := make(chan error, 1)
@@ -101,12 +103,14 @@ func rulesLoader(cfg rulestage.Config) *rules.Loader {
 }
 
 // newRulesStage returns the rules stage's runner on brokers, publishing
-// alerts to js (nil publishes to Kafka only), and the function that runs
-// the reload watcher until its context ends; after that it waits for the
-// runner to stop and closes the stage's Kafka clients. Rule files with
-// problems are logged and left out (or served in their last good version);
-// the stage fails only when no rule at all loads.
-func newRulesStage(cfg config.Config, brokers []string, js jetstream.JetStream, logger *slog.Logger) (*stream.Runner, func(context.Context) error, error) {
+// alerts to js (nil publishes to Kafka only) for up to rules.publish_timeout
+// a batch, and the function that runs the reload watcher until its context
+// ends; after that it waits for the runner to stop and closes the stage's
+// Kafka clients. With js and reg, it registers the readiness check "stage
+// rules nats publish", failing while alerts cannot be published. Rule
+// files with problems are logged and left out (or served in their last
+// good version); the stage fails only when no rule at all loads.
+func newRulesStage(cfg config.Config, brokers []string, js jetstream.JetStream, logger *slog.Logger, reg readinessRegistry) (*stream.Runner, func(context.Context) error, error) {
 	rcfg := cfg.Rules
 	loader := rulesLoader(rcfg)
 	set, err := loader.Load()
@@ -156,6 +160,11 @@ func newRulesStage(cfg config.Config, brokers []string, js jetstream.JetStream, 
 	if err != nil {
 		closeClients()
 		return nil, nil, err
+	}
+	if sopts.Sink != nil && reg != nil {
+		reg.RegisterReadinessDetail("stage "+rulestage.Name+" nats publish", func(ctx context.Context) (string, error) {
+			return "no publish failing", proc.PublishReady(ctx)
+		})
 	}
 	runner, err := newStageRunner(cfg, brokers, rulestage.Name, []string{sopts.InputTopic}, proc, logger)
 	if err != nil {

@@ -377,7 +377,7 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, op
 	}
 	defer closeBaseline()
 	stages = append(stages, namedStage{baseline.Name, baselineRunner})
-	rulesRunner, rulesWatch, err := newRulesStage(cfg, ep.kafkaBrokers, js, logger)
+	rulesRunner, rulesWatch, err := newRulesStage(cfg, ep.kafkaBrokers, js, logger, tel)
 	if err != nil {
 		return err
 	}
@@ -400,12 +400,7 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, op
 	for _, st := range stages {
 		ep.stages = append(ep.stages, st.name)
 		groups[st.name] = cfg.Kafka.Topics.Prefix + "aitdr-" + st.name
-		tel.RegisterReadiness("stage "+st.name, func(context.Context) error {
-			if !st.runner.Ready() {
-				return errors.New("not yet assigned partitions")
-			}
-			return nil
-		})
+		registerStageReadiness(tel, st.name, st.runner)
 	}
 
 	hcfg := cfg.Ingest.HTTP

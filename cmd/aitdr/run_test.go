@@ -85,7 +85,8 @@ func TestRunEmbeddedDefault(t *testing.T) {
 			break
 		}
 	}
-	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest", "stage enrich", "stage baseline", "stage rules", "stage sink"} {
+	for _, check := range []string{"kafka", "nats", "clickhouse", "stage ingest partitions", "stage enrich state", "stage baseline state",
+		"stage rules partitions", "stage rules state", "stage rules nats publish", "stage sink partitions"} {
 		if status != http.StatusOK || !strings.Contains(string(body), check) {
 			t.Fatalf("/readyz = %d %s, want 200 with the %s check", status, body, check)
 		}

@@ -43,6 +43,7 @@ runs it on the embedded default.`,
 				return err
 			}
 			defer conn.Close()
+			registerStageReadiness(stageReadiness(cmd.Context()), sinkStage, runner)
 			return runner.Run(cmd.Context())
 		},
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aitdr/aitdr/internal/config"
+	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/internal/telemetry"
 	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
 )
@@ -129,9 +130,48 @@ func withStageTelemetry(ctx context.Context, cfg config.Config, stage stageComma
 	serveCtx, stopServing := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- tel.Serve(serveCtx) }()
-	err = run(ctx)
+	// The stage adds its own checks (partitions held, state restored) once
+	// it has built its runner.
+	err = run(context.WithValue(ctx, readinessKey{}, readinessRegistry(tel)))
 	stopServing()
 	return errors.Join(err, <-served)
+}
+
+// readinessRegistry is where a stage registers its own readiness checks:
+// the telemetry of "aitdr run", or of a stage run alone.
+type readinessRegistry interface {
+	RegisterReadinessDetail(name string, check func(ctx context.Context) (detail string, err error))
+}
+
+// readinessKey is the context key of the readinessRegistry that
+// withStageTelemetry hands to the stage command.
+type readinessKey struct{}
+
+// stageReadiness returns the readinessRegistry of the stage command's
+// telemetry in ctx, or nil.
+func stageReadiness(ctx context.Context) readinessRegistry {
+	reg, _ := ctx.Value(readinessKey{}).(readinessRegistry)
+	return reg
+}
+
+// registerStageReadiness adds the runner's own conditions to reg (nil:
+// nothing), as "stage <name> partitions" (in its consumer group, holding
+// partitions or legitimately none) and "stage <name> state" (its
+// changelog state restored), each with its reason.
+func registerStageReadiness(reg readinessRegistry, name string, r *stream.Runner) {
+	if reg == nil {
+		return
+	}
+	for _, cond := range []string{stream.ConditionPartitions, stream.ConditionState} {
+		reg.RegisterReadinessDetail("stage "+name+" "+cond, func(ctx context.Context) (string, error) {
+			for _, c := range r.Readiness(ctx) {
+				if c.Name == cond {
+					return c.Reason, c.Err()
+				}
+			}
+			return "", fmt.Errorf("the %s runner reports no %s condition", name, cond)
+		})
+	}
 }
 
 // closerFunc adapts a Close without a result to io.Closer.

@@ -2,6 +2,7 @@ package reliability_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,9 @@ const EnvClickHouseOutage = "AITDR_RELIABILITY_CLICKHOUSE_OUTAGE"
 // TestClickHouseOutage shows that the sink holds while ClickHouse is down:
 // the pipeline keeps running, the stages before the sink keep going, the
 // sink commits nothing it has not written, and once the engine is back it
-// catches up with every event exactly once.
+// catches up with every event exactly once. The responder keeps its audit
+// rows meanwhile and logs the outage in a few lines: the first failed
+// write, at most one summary per 10 s, and the recovery.
 func TestClickHouseOutage(t *testing.T) {
 	brokers, bin := suite(t)
 	outage := durationEnv(t, EnvClickHouseOutage, 30*time.Second, 10*time.Second)
@@ -39,6 +42,7 @@ func TestClickHouseOutage(t *testing.T) {
 	}
 	ch.proc.stop(time.Minute)
 	down := time.Now()
+	linesAtStop := p.proc.lineCount()
 	t.Logf("clickhouse stopped after %d records produced; down for %s", f.count(), outage)
 
 	// While it is down: the pipeline runs, the stages before the sink keep
@@ -66,6 +70,22 @@ func TestClickHouseOutage(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	scoredDuring := endOffsets(t, adm, p.topic(schemas.TopicScored)) - scoredBefore
+	outageLog := p.proc.linesFrom(linesAtStop, 0)
+	linesDuringOutage := len(outageLog)
+	t.Logf("the log during the outage:\n%s", strings.Join(outageLog[:min(len(outageLog), 20)], "\n"))
+	auditFirst := p.proc.logLines(`msg="responder: write the audit trail to ClickHouse failed; retrying"`)
+	auditSummaries := p.proc.logLines(`msg="responder: write the audit trail to ClickHouse still failing"`)
+	t.Logf("log lines written during the outage: %d in all; the responder's audit: %d first failure, %d summaries",
+		linesDuringOutage, len(auditFirst), len(auditSummaries))
+	if len(auditFirst) > 1 {
+		t.Errorf("%d first-failure warnings of the responder's audit in one outage, want 1: %q", len(auditFirst), auditFirst)
+	}
+	if most := int(outage/(10*time.Second)) + 1; len(auditSummaries) > most {
+		t.Errorf("%d summaries of the responder's audit in a %s outage, want at most %d (one per 10s)", len(auditSummaries), outage, most)
+	}
+	if len(auditSummaries) > 0 {
+		t.Logf("responder: %s", auditSummaries[len(auditSummaries)-1])
+	}
 	t.Logf("during the outage: %d events scored upstream, sink lag up to %d, the other stages' lag up to %d", scoredDuring, peakSinkLag, peakUpstreamLag)
 	if scoredDuring < 1000 {
 		t.Errorf("only %d events were scored while ClickHouse was down: the stages before the sink should not wait for it", scoredDuring)
@@ -96,6 +116,17 @@ func TestClickHouseOutage(t *testing.T) {
 	missing, extra := diff(want, p.ch.column(t, "SELECT DISTINCT event_id FROM aitdr.events"))
 	if rows != int64(len(want)) || len(missing) > 0 || len(extra) > 0 {
 		t.Errorf("%d event rows under FINAL, want %d: %d missing %v, %d unexpected %v", rows, len(want), len(missing), head(missing), len(extra), head(extra))
+	}
+	// The responder wrote the audit rows it held back: every alert has its
+	// response actions in ClickHouse, and it said it recovered.
+	raised, took := p.waitResponded(2 * time.Minute)
+	t.Logf("every one of the %d alerts has its response actions in ClickHouse (%s after the drain)", len(raised), took.Round(time.Millisecond))
+	if len(auditFirst) == 1 {
+		if recovered := p.proc.logLines(`msg="responder: write the audit trail to ClickHouse recovered"`); len(recovered) != 1 {
+			t.Errorf("recovery lines of the responder's audit %q, want one", recovered)
+		} else {
+			t.Logf("responder: %s", recovered[0])
+		}
 	}
 	// The sink said it waited the outage out, and never gave up on a batch.
 	retried := p.proc.logLines("clickhouse insert succeeded after retries")

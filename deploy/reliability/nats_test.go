@@ -1,13 +1,19 @@
 package reliability_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -21,10 +27,13 @@ const EnvNATSOutage = "AITDR_RELIABILITY_NATS_OUTAGE"
 const auditSettle = 5 * time.Second
 
 // TestNATSOutage shows that with nats-server stopped under a running
-// pipeline the rules stage holds its batch (alerts are not lost), and once
-// the server is back on its JetStream store the responder catches up: it
-// answers every alert the pipeline raised, before, during and after the
-// outage, and its durable consumer has nothing left pending.
+// pipeline the rules stage holds its batch (alerts are not lost) and says
+// so: one warning when publishing starts failing, at most one summary per
+// 10 s, /readyz failing on "stage rules nats publish", and one info line
+// on the recovery. Once the server is back on its JetStream store the
+// responder catches up: it answers every alert the pipeline raised,
+// before, during and after the outage, and its durable consumer has
+// nothing left pending.
 func TestNATSOutage(t *testing.T) {
 	brokers, bin := suite(t)
 	outage := durationEnv(t, EnvNATSOutage, 20*time.Second, 10*time.Second)
@@ -44,6 +53,7 @@ func TestNATSOutage(t *testing.T) {
 	}
 	ns.proc.stop(30 * time.Second)
 	down := time.Now()
+	linesAtStop := p.proc.lineCount()
 	// The responder writes its audit rows in batches: an alert it took
 	// from NATS just before the stop reaches ClickHouse a moment later.
 	// Count from after that settling time.
@@ -55,8 +65,12 @@ func TestNATSOutage(t *testing.T) {
 	// While it is down: the process runs, the rules stage holds (its lag
 	// grows), and nothing reaches the responder.
 	var peakRulesLag int64
+	var publishFailing string
 	for time.Since(down) < outage {
 		p.proc.mustRun()
+		if c, ok := p.check("stage rules nats publish"); ok && !c.OK && publishFailing == "" {
+			publishFailing = c.Error
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		lags, err := p.lags(ctx, adm)
 		cancel()
@@ -67,6 +81,9 @@ func TestNATSOutage(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	actedAtRestart := actedOn()
+	outageLog := p.proc.linesFrom(linesAtStop, 0)
+	linesDuringOutage := len(outageLog)
+	t.Logf("the log during the outage:\n%s", strings.Join(outageLog[:min(len(outageLog), 20)], "\n"))
 	t.Logf("during the outage: rules lag up to %d, %d more alerts on the alerts topic, %d more alerts acted on",
 		peakRulesLag, endOffsets(t, adm, p.topic(schemas.TopicAlerts))-alertsBefore, actedAtRestart-actedBefore)
 	if peakRulesLag < 2000 {
@@ -74,6 +91,29 @@ func TestNATSOutage(t *testing.T) {
 	}
 	if actedAtRestart != actedBefore {
 		t.Errorf("the responder acted on %d alerts while nats-server was down: they did not come through NATS", actedAtRestart-actedBefore)
+	}
+	// What an operator saw: /readyz failing on the rules stage's publish,
+	// and a few lines, not one per attempt.
+	if publishFailing == "" {
+		t.Errorf("/readyz never reported the rules stage's NATS publish failing during the outage")
+	} else {
+		t.Logf("/readyz during the outage: stage rules nats publish: %s", publishFailing)
+	}
+	first := p.proc.logLines(`msg="publish alerts to NATS failed; retrying"`)
+	summaries := p.proc.logLines(`msg="publish alerts to NATS still failing"`)
+	t.Logf("log lines written during the outage: %d in all; the rules stage's: %d first failure, %d summaries",
+		linesDuringOutage, len(first), len(summaries))
+	if len(first) != 1 {
+		t.Errorf("%d first-failure warnings of the rules stage, want 1: %q", len(first), first)
+	} else {
+		for _, want := range []string{"subject=aitdr.alerts.", "stream=" + schemas.StreamAlerts, "err="} {
+			if !strings.Contains(first[0], want) {
+				t.Errorf("first-failure warning lacks %s: %s", want, first[0])
+			}
+		}
+	}
+	if most := int(outage/(10*time.Second)) + 1; len(summaries) > most {
+		t.Errorf("%d summaries in a %s outage, want at most %d (one per 10s)", len(summaries), outage, most)
 	}
 
 	ns.start()
@@ -89,6 +129,14 @@ func TestNATSOutage(t *testing.T) {
 		t.Fatalf("the rules stage did not catch up within 2 minutes of nats-server's return")
 	}
 	t.Logf("nats-server back after %s; the rules stage caught up %s later", back.Sub(down).Round(time.Second), rulesBack.Round(time.Millisecond))
+	if recovered := p.proc.logLines(`msg="publish alerts to NATS recovered"`); len(recovered) != 1 || !strings.Contains(recovered[0], "failed_for=") {
+		t.Errorf("recovery lines of the rules stage %q, want one with how long publishing failed", recovered)
+	} else {
+		t.Logf("rules stage: %s", recovered[0])
+	}
+	if _, ok := waitFor(t, time.Minute, 250*time.Millisecond, []*process{p.proc}, p.ready); !ok {
+		t.Errorf("/readyz still failing a minute after nats-server's return: %s", p.readiness())
+	}
 	f.wait(t, 3*time.Minute)
 	want := f.eventIDs()
 	p.waitDrained(adm, int64(len(want)), 3*time.Minute)
@@ -141,4 +189,47 @@ func TestNATSOutage(t *testing.T) {
 	t.Logf("%s: %d alerts; consumer %s acknowledged up to %d, %d redelivered", schemas.StreamAlerts, info.State.Msgs, ci.Name, ci.AckFloor.Stream, ci.NumRedelivered)
 	p.stop()
 	t.Logf("warnings and errors the pipeline logged:%s", p.proc.problems())
+}
+
+// lineCount returns the lines of the process's log so far.
+func (p *process) lineCount() int { return len(p.linesFrom(0, 0)) }
+
+// linesFrom returns the lines of the process's log from line from (0 is
+// the first) up to line to (excluded; 0 for the end), for a test's log:
+// what an operator read in that time.
+func (p *process) linesFrom(from, to int) []string {
+	f, err := os.Open(p.log)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for i := 0; sc.Scan() && (to == 0 || i < to); i++ {
+		if i >= from {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
+}
+
+// check returns the readiness check name of the pipeline's /readyz, and
+// whether /readyz answered with it.
+func (p *pipeline) check(name string) (telemetry.CheckStatus, bool) {
+	resp, err := http.Get(p.health + "/readyz")
+	if err != nil {
+		return telemetry.CheckStatus{}, false
+	}
+	defer resp.Body.Close()
+	var rd telemetry.Readiness
+	if err := json.NewDecoder(resp.Body).Decode(&rd); err != nil {
+		return telemetry.CheckStatus{}, false
+	}
+	for _, c := range rd.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return telemetry.CheckStatus{}, false
 }

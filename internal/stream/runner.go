@@ -105,6 +105,8 @@ type Runner struct {
 	done    chan struct{}
 
 	ready atomic.Bool
+	// assignment is what Readiness reports: partitions held, restores.
+	assignment assignmentState
 
 	// Set by Run.
 	cl       *kgo.Client
@@ -243,6 +245,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("stream: stage %q: new kafka client: %w", r.cfg.Stage, err)
 	}
 	r.cl, r.rec = cl, cl
+	r.assignment.start(cl)
 	reg, err := r.mp.Meter(instrumentation).RegisterCallback(r.observe, r.ins.lag, r.ins.inflight)
 	if err != nil {
 		cl.Close()
@@ -257,6 +260,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	r.log.Info("stage starting", "group", r.cfg.Group, "topics", r.cfg.Topics)
 	r.loop(runCtx, workCtx)
 	r.ready.Store(false)
+	r.assignment.start(nil)
 
 	// Shutdown: the current batch is finished; wait for what is in flight,
 	// commit and leave the group (which runs onRevoked: nothing left to do).
@@ -591,8 +595,12 @@ func (r *Runner) fatal() error {
 // onAssigned runs the Assigner; BlockRebalanceOnPoll keeps it apart from
 // Process.
 func (r *Runner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	r.assignment.hold(assigned)
 	if r.assigner != nil && len(assigned) > 0 {
-		if err := r.assigner.Assign(ctx, assigned); err != nil {
+		r.assignment.restoreBegins(assigned)
+		err := r.assigner.Assign(ctx, assigned)
+		r.assignment.restoreEnds(err)
+		if err != nil {
 			r.setFatal(fmt.Errorf("assign partitions %v: %w", assigned, err))
 			return
 		}
@@ -621,6 +629,7 @@ func (r *Runner) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[stri
 	if r.revoker != nil {
 		r.revoker.Revoke(ctx, revoked)
 	}
+	r.assignment.release(revoked, false)
 	r.log.Info("partitions revoked", "partitions", revoked)
 }
 
@@ -634,5 +643,6 @@ func (r *Runner) onLost(ctx context.Context, _ *kgo.Client, lost map[string][]in
 	if r.revoker != nil {
 		r.revoker.Revoke(ctx, lost)
 	}
+	r.assignment.release(lost, true)
 	r.log.Warn("partitions lost", "partitions", lost)
 }

@@ -15,6 +15,22 @@ import (
 // check must honour its context's deadline (ReadinessTimeout). A check with
 // the same name replaces the earlier one; a nil check removes it.
 func (t *Telemetry) RegisterReadiness(name string, check func(ctx context.Context) error) {
+	if check == nil {
+		t.RegisterReadinessDetail(name, nil)
+		return
+	}
+	t.RegisterReadinessDetail(name, func(ctx context.Context) (string, error) { return "", check(ctx) })
+}
+
+// detailCheck is a readiness check that also says why it passes.
+type detailCheck func(ctx context.Context) (detail string, err error)
+
+// RegisterReadinessDetail is RegisterReadiness for a check that also says
+// why it passes, such as "holds 3 partitions": /readyz shows the detail
+// beside the check's status. check must honour its context's deadline. A
+// check with the same name replaces the earlier one; a nil check removes
+// it.
+func (t *Telemetry) RegisterReadinessDetail(name string, check func(ctx context.Context) (detail string, err error)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if check == nil {
@@ -32,6 +48,9 @@ type CheckStatus struct {
 	OK bool `json:"ok"`
 	// Error is the check's error when it failed.
 	Error string `json:"error,omitempty"`
+	// Detail says why a check registered with RegisterReadinessDetail
+	// passed.
+	Detail string `json:"detail,omitempty"`
 	// DurationMS is how long the check took, in milliseconds.
 	DurationMS float64 `json:"duration_ms"`
 }
@@ -54,7 +73,7 @@ func (t *Telemetry) Ready(ctx context.Context) Readiness {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	checks := make([]func(context.Context) error, len(names))
+	checks := make([]detailCheck, len(names))
 	for i, name := range names {
 		checks[i] = t.checks[name]
 	}
@@ -67,10 +86,12 @@ func (t *Telemetry) Ready(ctx context.Context) Readiness {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			err := runCheck(ctx, t.cfg.ReadinessTimeout, checks[i])
+			detail, err := runCheck(ctx, t.cfg.ReadinessTimeout, checks[i])
 			st := CheckStatus{Name: names[i], OK: err == nil, DurationMS: float64(time.Since(start).Microseconds()) / 1000}
 			if err != nil {
 				st.Error = err.Error()
+			} else {
+				st.Detail = detail
 			}
 			out.Checks[i] = st
 		}()
@@ -85,23 +106,28 @@ func (t *Telemetry) Ready(ctx context.Context) Readiness {
 // runCheck runs one check with a deadline; a check that ignores its context
 // is reported as timed out (and left to finish on its own), one that panics
 // as failed.
-func runCheck(ctx context.Context, timeout time.Duration, check func(context.Context) error) error {
+func runCheck(ctx context.Context, timeout time.Duration, check detailCheck) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	done := make(chan error, 1)
+	type result struct {
+		detail string
+		err    error
+	}
+	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("check panicked: %v", r)
+				done <- result{err: fmt.Errorf("check panicked: %v", r)}
 			}
 		}()
-		done <- check(ctx)
+		detail, err := check(ctx)
+		done <- result{detail, err}
 	}()
 	select {
-	case err := <-done:
-		return err
+	case res := <-done:
+		return res.detail, res.err
 	case <-ctx.Done():
-		return fmt.Errorf("no answer within %s: %w", timeout, ctx.Err())
+		return "", fmt.Errorf("no answer within %s: %w", timeout, ctx.Err())
 	}
 }
 

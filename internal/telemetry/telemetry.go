@@ -62,7 +62,7 @@ type Telemetry struct {
 	addr string
 
 	mu     sync.Mutex
-	checks map[string]func(context.Context) error
+	checks map[string]detailCheck
 	ln     net.Listener // bound by Setup, taken by Serve
 	served bool
 
@@ -83,7 +83,7 @@ func Setup(ctx context.Context, cfg Config) (t *Telemetry, err error) {
 	t = &Telemetry{
 		cfg:    cfg,
 		logger: cfg.Logger,
-		checks: make(map[string]func(context.Context) error),
+		checks: make(map[string]detailCheck),
 	}
 	if t.logger == nil {
 		t.logger = slog.Default()

@@ -189,6 +189,46 @@ func TestReadyzFollowsChecks(t *testing.T) {
 	}
 }
 
+// A check registered with a detail shows why it passes in the /readyz
+// JSON, and its error, not the detail, when it fails.
+func TestReadyzShowsDetail(t *testing.T) {
+	tel := setup(t, testConfig(t))
+	base := serve(t, tel)
+	var idle atomic.Bool
+	tel.RegisterReadinessDetail("stage rules partitions", func(context.Context) (string, error) {
+		if idle.Load() {
+			return "holds no partitions", errors.New("holds no partitions while the group rebalances")
+		}
+		return "holds 3 partitions", nil
+	})
+	for _, tc := range []struct {
+		name string
+		idle bool
+		code int
+		want telemetry.CheckStatus
+	}{
+		{"passing", false, http.StatusOK, telemetry.CheckStatus{Name: "stage rules partitions", OK: true, Detail: "holds 3 partitions"}},
+		{"failing", true, http.StatusServiceUnavailable, telemetry.CheckStatus{Name: "stage rules partitions", Error: "holds no partitions while the group rebalances"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idle.Store(tc.idle)
+			code, body := get(t, base+"/readyz")
+			var rd telemetry.Readiness
+			if err := json.Unmarshal([]byte(body), &rd); err != nil {
+				t.Fatalf("body is not the readiness JSON: %v\n%s", err, body)
+			}
+			if code != tc.code || len(rd.Checks) != 1 {
+				t.Fatalf("GET /readyz = %d %s, want %d with one check", code, body, tc.code)
+			}
+			got := rd.Checks[0]
+			got.DurationMS = 0
+			if got != tc.want {
+				t.Errorf("check = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 // A check that ignores its context is cut off at ReadinessTimeout and
 // reported as failed; a panicking check fails without crashing the server.
 func TestReadyzBoundsChecks(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,6 +19,8 @@ import (
 // safe for concurrent use.
 type JetStream struct {
 	js jetstream.JetStream
+	// stream is the stream that acknowledged the last publish.
+	stream atomic.Pointer[string]
 }
 
 var _ AlertSink = (*JetStream)(nil)
@@ -47,7 +50,10 @@ func (s *JetStream) Publish(ctx context.Context, alerts []Outgoing) error {
 	}
 	for _, f := range futures {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			if ack != nil && (s.stream.Load() == nil || *s.stream.Load() != ack.Stream) {
+				s.stream.Store(&ack.Stream)
+			}
 		case err := <-f.Err():
 			errs = append(errs, fmt.Errorf("publish alert %s on %s: %w", f.Msg().Header.Get(schemas.HeaderNATSMsgID), f.Msg().Subject, err))
 		case <-ctx.Done():
@@ -55,4 +61,15 @@ func (s *JetStream) Publish(ctx context.Context, alerts []Outgoing) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Stream returns the JetStream stream that acknowledged the last publish,
+// or before any, schemas.StreamAlerts, where nats.provision puts the alert
+// subjects; the stage names it in its warnings when publishing fails. It
+// is safe for concurrent use.
+func (s *JetStream) Stream() string {
+	if name := s.stream.Load(); name != nil && *name != "" {
+		return *name
+	}
+	return schemas.StreamAlerts
 }

@@ -18,6 +18,16 @@
 // from Flush rather than from a consumer of the alerts topic keeps the
 // event-to-NATS path one hop long; a NATS outage holds the batch back (and
 // the consumer lag grows) instead of losing alerts.
+//
+// During an outage Flush retries the publish, each attempt bounded, for up
+// to PublishTimeout (rules.publish_timeout): the first failure is logged
+// with its error, then one warning per FailureLogInterval counts the failed
+// attempts, MetricPublishFailures counts each, PublishReady fails until a
+// publish succeeds, and an info line tells the recovery and how long it
+// took. Past PublishTimeout Flush fails: the Runner stops without
+// committing the batch (aitdr run stops with it), and when the stage
+// starts again it replays the batch from the changelog state and
+// publishes the same alerts under the same ids.
 package stage
 
 import (
@@ -28,9 +38,12 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/aitdr/aitdr/internal/changelog"
+	"github.com/aitdr/aitdr/internal/lograte"
 	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/rules"
 	"github.com/aitdr/aitdr/schemas"
@@ -76,11 +89,34 @@ type Options struct {
 	Changelog *changelog.Log
 	// Sink receives the alerts after Kafka; nil publishes nowhere else.
 	Sink AlertSink
-	// PublishTimeout bounds the retries of Sink.Publish. Default 1m.
+	// PublishTimeout bounds the retries of Sink.Publish for one batch
+	// (rules.publish_timeout); past it Flush fails, the batch is not
+	// committed and its alerts are published again when the stage
+	// restarts. Default 1m.
 	PublishTimeout time.Duration
+	// FailureLogInterval is the least time between two warnings while
+	// publishing keeps failing: the first failure is logged with its
+	// error, then one line per interval counts the failed attempts, and
+	// one line tells the recovery. Default lograte.DefaultInterval (10s).
+	FailureLogInterval time.Duration
 	// Logger is the logger. Default slog.Default().
 	Logger *slog.Logger
+	// MeterProvider is where the stage's own metrics go (MetricPublishFailures).
+	// Default otel.GetMeterProvider() at the time New is called.
+	MeterProvider metric.MeterProvider
 }
+
+// MetricPublishFailures counts the failed attempts to publish a batch's
+// alerts to the sink (NATS JetStream); each is retried until
+// PublishTimeout.
+const MetricPublishFailures = "aitdr.rules.publish.failures"
+
+// publishAttemptTimeout bounds one attempt of Sink.Publish. A NATS client
+// that lost its server buffers what is published and waits for the
+// acknowledgements until it reconnects; without a bound per attempt the
+// first attempt would wait out the whole outage, unlogged and past
+// PublishTimeout.
+const publishAttemptTimeout = 5 * time.Second
 
 // Processor is the rules stage's stream.Processor, Flusher, Assigner and
 // Revoker. Its methods are called from the stream.Runner's goroutine.
@@ -92,6 +128,11 @@ type Processor struct {
 	pending []Outgoing
 	records []*kgo.Record
 	prop    propagation.TraceContext
+
+	// publishing follows the failures of Sink.Publish: rate-limited
+	// warnings, the recovery line, and PublishReady.
+	publishing *lograte.Outage
+	failures   metric.Int64Counter
 }
 
 var (
@@ -115,8 +156,25 @@ func New(engine *rules.Engine, opts Options) (*Processor, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Processor{engine: engine, opts: opts}, nil
+	if opts.MeterProvider == nil {
+		opts.MeterProvider = otel.GetMeterProvider()
+	}
+	failures, err := opts.MeterProvider.Meter("github.com/aitdr/aitdr/rules/stage").Int64Counter(MetricPublishFailures,
+		metric.WithUnit("{attempt}"), metric.WithDescription("Failed attempts to publish a batch's alerts to NATS, retried until rules.publish_timeout."))
+	if err != nil {
+		return nil, fmt.Errorf("rules stage: create metric %s: %w", MetricPublishFailures, err)
+	}
+	return &Processor{
+		engine: engine, opts: opts, failures: failures,
+		publishing: lograte.New(opts.Logger, "publish alerts to NATS", lograte.WithInterval(opts.FailureLogInterval)),
+	}, nil
 }
+
+// PublishReady returns nil unless publishing alerts to the sink is failing
+// now: from the first failed attempt to the next success, it returns an
+// error saying for how long, after how many attempts and with which
+// error. It is the stage's NATS readiness check, safe for concurrent use.
+func (p *Processor) PublishReady(context.Context) error { return p.publishing.Err() }
 
 // Process evaluates one scored event. A record that does not decode goes
 // to the dead-letter topic.
@@ -196,23 +254,38 @@ func (p *Processor) Flush(ctx context.Context) error {
 }
 
 // publish publishes the pending alerts, retrying with backoff for up to
-// PublishTimeout.
+// PublishTimeout, each attempt bounded by publishAttemptTimeout. Failures
+// are counted, logged rate-limited (first failure, then one summary per
+// FailureLogInterval, then the recovery) and reported by PublishReady.
 func (p *Processor) publish(ctx context.Context) error {
-	deadline := time.Now().Add(p.opts.PublishTimeout)
+	start := time.Now()
+	deadline := start.Add(p.opts.PublishTimeout)
 	wait := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := p.opts.Sink.Publish(ctx, p.pending)
+		attemptStart := time.Now()
+		attemptDeadline := attemptStart.Add(publishAttemptTimeout)
+		if attemptDeadline.After(deadline) {
+			attemptDeadline = deadline
+		}
+		actx, cancel := context.WithDeadline(ctx, attemptDeadline)
+		err := p.opts.Sink.Publish(actx, p.pending)
+		timedOut := actx.Err() != nil
+		cancel()
 		if err == nil {
-			if attempt > 1 {
-				p.opts.Logger.Info("alerts published after retries", "alerts", len(p.pending), "attempts", attempt)
-			}
+			p.publishing.OK("alerts", len(p.pending), "attempts", attempt)
 			return nil
 		}
-		if attempt == 1 {
-			p.opts.Logger.Warn("publishing alerts failed; retrying", "alerts", len(p.pending), "err", err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("publish %d alerts: %w (last error: %w)", len(p.pending), ctx.Err(), err)
 		}
+		if timedOut {
+			err = fmt.Errorf("no acknowledgement within %s: %w", attemptDeadline.Sub(attemptStart).Round(time.Millisecond), err)
+		}
+		p.failures.Add(ctx, 1)
+		p.publishing.FailSince(attemptStart, err, p.failureAttrs()...)
 		if time.Now().Add(wait).After(deadline) {
-			return fmt.Errorf("publish %d alerts: gave up after %d attempts in %s: %w", len(p.pending), attempt, p.opts.PublishTimeout, err)
+			return fmt.Errorf("publish %d alerts: gave up after %d attempts in %s (rules.publish_timeout %s): %w",
+				len(p.pending), attempt, time.Since(start).Round(time.Millisecond), p.opts.PublishTimeout, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -221,6 +294,19 @@ func (p *Processor) publish(ctx context.Context) error {
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// failureAttrs are the log attributes of a failed publish: how many
+// alerts, the subject of the first, and the stream when the sink names it.
+func (p *Processor) failureAttrs() []any {
+	attrs := []any{"alerts", len(p.pending)}
+	if len(p.pending) > 0 {
+		attrs = append(attrs, "subject", p.pending[0].Alert.Subject())
+	}
+	if s, ok := p.opts.Sink.(interface{ Stream() string }); ok {
+		attrs = append(attrs, "stream", s.Stream())
+	}
+	return attrs
 }
 
 // Assign restores the state of newly assigned input partitions from the

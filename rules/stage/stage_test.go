@@ -82,6 +82,22 @@ func loadSet(t *testing.T, yaml string) *rules.Set {
 // returns a function that stops it and returns Run's result.
 func startStage(t *testing.T, tp topics, group string, set *rules.Set, sink stage.AlertSink) func() error {
 	t.Helper()
+	return runStage(t, tp, group, set, func(o *stage.Options) { o.Sink = sink }).stop
+}
+
+// running is a rules stage run by runStage.
+type running struct {
+	proc *stage.Processor
+	// finished is closed when Run returned, by itself or after stop.
+	finished <-chan struct{}
+	// stop stops the stage (if still running) and returns Run's result.
+	stop func() error
+}
+
+// runStage runs the rules stage over tp in group with its own engine and
+// the options edit changes.
+func runStage(t *testing.T, tp topics, group string, set *rules.Set, edit func(*stage.Options)) running {
+	t.Helper()
 	engine := rules.NewEngine(set, rules.WithLogger(quiet()))
 	producer := kafkatest.Client(t, tp.brokers, kgo.ProducerLinger(0))
 	log, err := changelog.Open(changelog.Config{Brokers: tp.brokers, Topic: tp.changelog, Logger: quiet()})
@@ -89,10 +105,14 @@ func startStage(t *testing.T, tp topics, group string, set *rules.Set, sink stag
 		t.Fatal(err)
 	}
 	t.Cleanup(log.Close)
-	proc, err := stage.New(engine, stage.Options{
+	opts := stage.Options{
 		InputTopic: tp.scored, AlertsTopic: tp.alerts, Producer: producer, Changelog: log,
-		Sink: sink, PublishTimeout: 10 * time.Second, Logger: quiet(),
-	})
+		PublishTimeout: 10 * time.Second, Logger: quiet(),
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	proc, err := stage.New(engine, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,25 +125,24 @@ func startStage(t *testing.T, tp topics, group string, set *rules.Set, sink stag
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- runner.Run(ctx) }()
-	stopped := false
+	finished := make(chan struct{})
+	var result error
+	go func() {
+		result = runner.Run(ctx)
+		close(finished)
+	}()
 	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
 		cancel()
 		select {
-		case err := <-done:
-			return err
+		case <-finished:
+			return result
 		case <-time.After(waitTimeout):
 			t.Fatal("the stage did not stop")
 			return nil
 		}
 	}
 	t.Cleanup(func() { _ = stop() })
-	return stop
+	return running{proc: proc, finished: finished, stop: stop}
 }
 
 func scored(t *testing.T, topic, id, identity string, at time.Time, mutate func(*schemas.Event)) *kgo.Record {
