@@ -313,7 +313,7 @@ func runBench(ctx context.Context, cfg config.Config, f benchFlags, dataDir stri
 		return nil, err
 	}
 	defer endpoint.Close()
-	if err := useContainmentEndpoint(&cfg, endpoint); err != nil {
+	if _, err := useContainmentEndpoint(&cfg, endpoint); err != nil {
 		return nil, err
 	}
 	sim, err := simulate.New(scfg)

@@ -271,7 +271,7 @@ func runEval(ctx context.Context, cfg config.Config, scfg simulate.Config, ecfg 
 		return nil, err
 	}
 	defer endpoint.Close()
-	if err := useContainmentEndpoint(&cfg, endpoint); err != nil {
+	if _, err := useContainmentEndpoint(&cfg, endpoint); err != nil {
 		return nil, err
 	}
 	simDir := filepath.Join(dataDir, "simulate")

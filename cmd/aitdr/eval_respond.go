@@ -25,8 +25,9 @@ const containmentTarget = "containment"
 // containmentEndpoint is an in-house containment service on loopback as
 // the responder's webhook connector reaches one: it reads each step's
 // JSON, checks it names an action and an alert, and acknowledges it with
-// 200. The eval runs it so that containment completes without a cloud
-// account or identity provider; what it measures stops at the service's
+// 200. The eval, the bench and run --simulate run it so that containment
+// of the simulated organization completes without a cloud account or
+// identity provider; what the eval measures stops at the service's
 // acknowledgement (docs/eval.md).
 type containmentEndpoint struct {
 	srv      *http.Server
@@ -153,25 +154,34 @@ func evalPlaybooks() ([]byte, error) {
 	return b, nil
 }
 
+// containmentPlaybooksFile is where useContainmentEndpoint writes its
+// playbooks, under data_dir.
+const containmentPlaybooksFile = "containment-playbooks.yaml"
+
 // useContainmentEndpoint makes the responder of cfg contain through the
-// endpoint: the eval playbooks (written under data_dir) instead of the
-// default set, live (not a dry run, so each step is a real request), and
-// no blast-radius limits, which count steps per wall-clock minute while
-// the eval plays days in minutes. A configuration that names its own
-// playbooks or provider connectors keeps them.
-func useContainmentEndpoint(cfg *config.Config, e *containmentEndpoint) error {
+// endpoint, for a simulated organization (aitdr eval, bench and run
+// --simulate): the default playbooks sent to the endpoint (written under
+// data_dir) instead of the default set, live (not a dry run, so each step
+// is a real request), and no blast-radius limits, which count steps per
+// wall-clock minute while a simulation plays days in minutes. A
+// configuration that names its own playbooks or provider connectors keeps
+// them; used reports whether the endpoint is used.
+func useContainmentEndpoint(cfg *config.Config, e *containmentEndpoint) (used bool, err error) {
 	r := &cfg.Respond
 	r.Limits = responder.Limits{Window: r.Limits.Window}
 	if c := r.Connectors; len(r.Playbooks) > 0 || c.AWS != nil || c.Okta != nil || c.Entra != nil || c.GitHub != nil || c.Kubernetes != nil {
-		return nil
+		return false, nil
 	}
 	b, err := evalPlaybooks()
 	if err != nil {
-		return err
+		return false, err
 	}
-	path := filepath.Join(cfg.DataDir, "eval-playbooks.yaml")
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return false, fmt.Errorf("containment playbooks: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, containmentPlaybooksFile)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("eval playbooks: %w", err)
+		return false, fmt.Errorf("containment playbooks: %w", err)
 	}
 	r.Playbooks = []string{path}
 	r.DefaultPlaybooks = false
@@ -180,5 +190,5 @@ func useContainmentEndpoint(cfg *config.Config, e *containmentEndpoint) error {
 		r.Webhooks = map[string]responder.WebhookTarget{}
 	}
 	r.Webhooks[containmentTarget] = responder.WebhookTarget{URL: e.URL(), Timeout: 5 * time.Second}
-	return nil
+	return true, nil
 }

@@ -81,7 +81,7 @@ func TestEvalSmallSimulation(t *testing.T) {
 	}
 	// The labels, the context and the pipeline's log stay in the data
 	// folder that was given.
-	for _, f := range []string{"simulate/labels.jsonl", "simulate/context/directory.csv", "aitdr.log", "eval-playbooks.yaml"} {
+	for _, f := range []string{"simulate/labels.jsonl", "simulate/context/directory.csv", "aitdr.log", containmentPlaybooksFile} {
 		if _, err := os.Stat(filepath.Join(dataDir, f)); err != nil {
 			t.Errorf("data folder: %v", err)
 		}
@@ -111,7 +111,7 @@ func TestEvalPlaybooksMirrorTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := responder.ParsePlaybooks("eval-playbooks.yaml", b)
+	got, err := responder.ParsePlaybooks(containmentPlaybooksFile, b)
 	if err != nil {
 		t.Fatalf("the eval playbooks do not load: %v\n%s", err, b)
 	}

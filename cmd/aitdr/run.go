@@ -92,6 +92,25 @@ enrich stage unless the config names its own.`,
 					return err
 				}
 				opts.simulator = sim
+				// The simulated organization's accounts are contained for
+				// real, through its own containment service, so that the
+				// actions and the time to respond show.
+				endpoint, err := startContainmentEndpoint()
+				if err != nil {
+					return err
+				}
+				defer endpoint.Close()
+				used, err := useContainmentEndpoint(&cfg, endpoint)
+				if err != nil {
+					return err
+				}
+				if used {
+					opts.started = func(e endpoints) {
+						e.print(out)
+						fmt.Fprintf(out, "Response: the simulated organization's accounts are contained through its containment service\n"+
+							"          at %s (playbooks: %s; a real deployment starts in dry run)\n\n", endpoint.URL(), cfg.Respond.Playbooks[0])
+					}
+				}
 			}
 			if wantView(view, terminal) {
 				opts.view = func(ctx context.Context, s *liveSampler, ep endpoints) error {
