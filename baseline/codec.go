@@ -12,8 +12,11 @@ import (
 // fields in a compact binary form (varints, float32 bits, bitmaps of the
 // non-zero values). A reader refuses a version it does not know, so that a
 // newer state is never misread; the stage then starts the identity afresh.
+// Version 2 appends the events an identity folded lately (identity.recent)
+// to version 1; this build reads both.
 const (
-	stateVersion = 1
+	stateVersion       = 2
+	stateVersionRecent = 2 // the first version with identity.recent
 
 	kindIdentity = 1
 	kindPeer     = 2
@@ -87,6 +90,14 @@ func appendIdentity(dst []byte, id *identity) []byte {
 		dst = binary.LittleEndian.AppendUint32(dst, e.key)
 		dst = binary.AppendUvarint(dst, uint64(e.first))
 		dst = binary.AppendUvarint(dst, uint64(e.last-e.first))
+	}
+	// Recent events: each id hash and its age in seconds behind the newest
+	// event (under the lateness: one or two bytes).
+	dst = binary.AppendUvarint(dst, uint64(len(id.recent)))
+	newest := id.maxTime / 1000
+	for _, e := range id.recent {
+		dst = binary.LittleEndian.AppendUint64(dst, e.hash)
+		dst = binary.AppendUvarint(dst, uint64(max(newest-e.sec, 0)))
 	}
 	return dst
 }
@@ -248,16 +259,17 @@ func (r *reader) stat(s *stat) {
 	}
 }
 
-// header checks the version and kind bytes.
-func (r *reader) header(kind byte) {
+// header checks the version and kind bytes and returns the version.
+func (r *reader) header(kind byte) byte {
 	v := r.byte("version")
-	if r.err == nil && v != stateVersion {
-		r.err = fmt.Errorf("%w %d (this build reads %d)", ErrStateVersion, v, stateVersion)
-		return
+	if r.err == nil && (v < 1 || v > stateVersion) {
+		r.err = fmt.Errorf("%w %d (this build reads 1 to %d)", ErrStateVersion, v, stateVersion)
+		return 0
 	}
 	if k := r.byte("kind"); r.err == nil && k != kind {
 		r.fail("kind: %d, want %d", k, kind)
 	}
+	return v
 }
 
 func (r *reader) end() error {
@@ -271,7 +283,7 @@ func (r *reader) end() error {
 // peer group's name.
 func decodeIdentity(b []byte, id *identity) (group string, err error) {
 	r := reader{b: b}
-	r.header(kindIdentity)
+	version := r.header(kindIdentity)
 	id.lastOffset = r.varint("last offset")
 	id.maxTime = r.varint("newest time")
 	age := r.bounded("age", math.MaxInt64)
@@ -343,6 +355,25 @@ func decodeIdentity(b []byte, id *identity) (group string, err error) {
 			break
 		}
 	}
+	if version >= stateVersionRecent {
+		// A version 1 state has none: its identity folds a copy of an
+		// event from before the restore again, as that version did.
+		nrecent := r.bounded("recent events", maxRecent)
+		if r.err == nil && nrecent > 0 {
+			id.recent = make([]recentEvent, nrecent)
+		}
+		newest := id.maxTime / 1000
+		for i := range id.recent {
+			e := &id.recent[i]
+			if hb := r.bytes("recent event hash", 8); hb != nil {
+				e.hash = binary.LittleEndian.Uint64(hb)
+			}
+			e.sec = newest - int64(r.bounded("recent event age", uint64(max(newest, 0))))
+			if r.err != nil {
+				break
+			}
+		}
+	}
 	if r.err == nil && (id.firstTime < epoch2000 || id.events <= 0) {
 		r.fail("first time %d or events %d out of range", id.firstTime, id.events)
 	}
@@ -355,7 +386,7 @@ func decodeIdentity(b []byte, id *identity) (group string, err error) {
 // decodePeer decodes a peer group's baseline into p.
 func decodePeer(b []byte, p *peerStats) error {
 	r := reader{b: b}
-	r.header(kindPeer)
+	r.header(kindPeer) // the same in every version
 	for h := range numHorizons {
 		p.n[h] = uint32(r.bounded("samples", math.MaxUint32))
 		for m := range numMeasures {

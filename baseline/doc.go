@@ -25,7 +25,8 @@
 //     countries, user agents, models, AI services, tenants and environments
 //     it showed, each a bounded list of 28-bit value hashes with their first
 //     and last time seen, forgetting the least recently seen value when full;
-//   - the input offset of the last event folded.
+//   - the input offset of the last event folded, and the id hashes of the
+//     events folded within the lateness (the last 64 at most).
 //
 // Peer groups (enrichment.peer_group, else "<class>/<team>") have the same
 // means and variances, fed by their members' completed buckets, kept per
@@ -36,8 +37,10 @@
 // with the input (internal/changelog) at each flush, before the Runner
 // commits the batch, and restored when partitions are assigned; an event at
 // or below its identity's last folded offset is a redelivery and is not
-// folded again, so the features of the events after a crash equal those of
-// an uninterrupted run. Snapshots of the baselines go to ClickHouse
+// folded again, nor is a copy of an event folded lately that a stage before
+// the baseline produced again after a crash (same event id, new offset), so
+// the features of the events after a crash equal those of an uninterrupted
+// run. Snapshots of the baselines go to ClickHouse
 // periodically (SnapshotWriter). docs/features.md documents every feature
 // as computed here.
 package baseline

@@ -1,6 +1,7 @@
 package baseline_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func TestSpike(t *testing.T) {
 	burstAt := next.Add(290 * time.Second)
 	var first, got schemas.Features
 	for i := range 100 {
-		got = f.fold(event("agent", burstAt, withBytes(1_000_000)))
+		got = f.fold(event("agent", burstAt, withBytes(1_000_000), withID(fmt.Sprintf("burst-%d", i))))
 		if i == 0 {
 			first = got
 		}

@@ -32,6 +32,12 @@ func withBytes(n int64) func(*schemas.Event) {
 	return func(ev *schemas.Event) { ev.Volume.BytesIn = n }
 }
 
+// withID sets the event id, for events of one identity at one time that
+// are distinct events (the default id is the identity and the time).
+func withID(id string) func(*schemas.Event) {
+	return func(ev *schemas.Event) { ev.ID = id }
+}
+
 func withPeer(group string) func(*schemas.Event) {
 	return func(ev *schemas.Event) { ev.Enrichment.PeerGroup = group }
 }

@@ -22,20 +22,110 @@ type identity struct {
 	totals     totals
 	cats       []categoryStats // sorted by cat
 	seen       []seenEntry
+	recent     []recentEvent // events folded within the lateness, in fold order
 	prof       profile
 	hist       volumeHist
 	dirty      bool // changed since the last checkpoint
 	snap       bool // changed since the last snapshot
 }
 
-// clone returns a deep copy of id, for computing the features of a
-// replayed event without changing the baseline.
+// clone returns a copy of id, for computing the features of a replayed
+// event without changing the baseline; recent is shared, since apply does
+// not touch it.
 func (id *identity) clone() *identity {
 	c := *id
 	c.cats = slices.Clone(id.cats)
 	c.seen = slices.Clone(id.seen)
 	return &c
 }
+
+// maxRecent bounds the events an identity remembers to recognize their
+// copies. A copy is an event a stage before the baseline (ingest, enrich)
+// processed again after a crash because it had not committed it: it comes
+// back at a new offset, at most that stage's uncommitted window after the
+// original. The stream Runner bounds the window (stream.Config): the batch
+// in hand (MaxPollRecords), the outputs not yet acknowledged
+// (MaxInFlightRecords) and what was processed since the last commit
+// (CommitInterval, 1s), so an original and its copy are a few seconds of
+// traffic apart, replays of two stages included. A copy of an event older
+// than the lateness behind its identity's newest is late and never folded,
+// so only the events folded within the lateness are remembered, the last
+// maxRecent of them: enough for every identity with fewer events than that
+// in those seconds (about ten a second). A busier identity can fold a copy
+// whose original it no longer remembers.
+const maxRecent = 64
+
+// recentEvent is an event folded into an identity's baseline, remembered
+// so that a copy of it is not folded again: the FNV-1a hash of its id and
+// its time in Unix seconds (the lateness needs no finer grain, and the
+// changelog stores seconds).
+type recentEvent struct {
+	hash uint64
+	sec  int64
+}
+
+// eventHash is the hash of an event id that recent keeps: a stable hash,
+// since the changelog carries it from one process to the next, that takes
+// eight bytes a step (an id is 30 to 70 bytes, and FNV-1a's byte a step
+// would cost more than the rest of the lookup), with a murmur3 finish so
+// that every input bit reaches every output bit.
+func eventHash(eventID string) uint64 {
+	const m = 0x9e3779b97f4a7c15
+	h := uint64(len(eventID)) * m
+	s := eventID
+	for ; len(s) >= 8; s = s[8:] {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ w) * m
+		h ^= h >> 29
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	h = (h ^ w) * m
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// folded reports whether the event of id hash h is among the events id
+// folded lately.
+func (id *identity) folded(h uint64) bool {
+	for i := range id.recent {
+		if id.recent[i].hash == h {
+			return true
+		}
+	}
+	return false
+}
+
+// remember adds the event of id hash h at time t (Unix ms), just folded,
+// to id.recent: it forgets first the events more than the lateness behind
+// the newest, then, when maxRecent are left, the oldest.
+func (id *identity) remember(h uint64, t, lateness int64) {
+	cutoff := recentCutoff(id.maxTime, lateness)
+	id.recent = slices.DeleteFunc(id.recent, func(r recentEvent) bool { return r.sec < cutoff })
+	if len(id.recent) >= maxRecent {
+		oldest := 0
+		for i := range id.recent {
+			if id.recent[i].sec < id.recent[oldest].sec {
+				oldest = i
+			}
+		}
+		id.recent = slices.Delete(id.recent, oldest, oldest+1)
+	}
+	id.recent = append(id.recent, recentEvent{hash: h, sec: t / 1000})
+}
+
+// recentCutoff is the oldest second an identity whose newest event is at
+// maxTime (Unix ms) remembers: a copy of an earlier event is late. Event
+// times are after 2000 (earlier ones are absurd), so the division rounds
+// down.
+func recentCutoff(maxTime, lateness int64) int64 { return (maxTime - lateness) / 1000 }
 
 // category returns the stats of category cat, adding them when missing.
 func (id *identity) category(cat uint8) *categoryStats {

@@ -16,8 +16,9 @@ const instrumentation = "github.com/aitdr/aitdr/baseline"
 // Metric names.
 const (
 	// MetricEvents counts the events scored, with the attribute
-	// aitdr.outcome: folded, replayed, late_event, no_identity or
-	// absurd_time.
+	// aitdr.outcome: folded, replayed, late_event, no_identity,
+	// absurd_time or copy (a copy of an event folded lately, produced again
+	// upstream after a crash, not folded twice).
 	MetricEvents = "aitdr.baseline.events"
 	// MetricIdentities is the number of identity baselines the worker holds.
 	MetricIdentities = "aitdr.baseline.identities"

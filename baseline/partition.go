@@ -30,15 +30,20 @@ const (
 	// AbsurdTime: the event's time is implausible; features unavailable
 	// ("absurd_time").
 	AbsurdTime
+	// Copy: the event's id was folded lately at another offset: a copy
+	// produced again by a stage before the baseline after a crash. Its
+	// features are computed as for a replay (Features.Replayed) and it is
+	// not folded again.
+	Copy
 	numOutcomes
 )
 
 // outcomeNames are the Outcome names in metrics, and the
 // UnavailableReason of the unavailable ones.
-var outcomeNames = [numOutcomes]string{"folded", "replayed", "late_event", "no_identity", "absurd_time"}
+var outcomeNames = [numOutcomes]string{"folded", "replayed", "late_event", "no_identity", "absurd_time", "copy"}
 
 // String returns the outcome's name in metrics: folded, replayed,
-// late_event, no_identity or absurd_time.
+// late_event, no_identity, absurd_time or copy.
 func (o Outcome) String() string {
 	if o < numOutcomes {
 		return outcomeNames[o]
@@ -83,7 +88,8 @@ func (p *Partition) Len() int { return len(p.ids) }
 // ev.Features (replacing what was there) and folds ev into its identity's
 // baseline, unless the Outcome says otherwise. Offsets of one identity must
 // grow with each call; an offset at or below the last one folded for the
-// identity is a redelivery.
+// identity is a redelivery, and so is an event whose id the identity
+// folded lately (a copy at a new offset).
 func (p *Partition) Observe(offset int64, ev *schemas.Event) Outcome {
 	f := &ev.Features
 	*f = schemas.Features{}
@@ -97,18 +103,28 @@ func (p *Partition) Observe(offset int64, ev *schemas.Event) Outcome {
 		return AbsurdTime
 	}
 	t := ev.Time.UnixMilli()
+	var h uint64
+	if ev.ID != "" {
+		h = eventHash(ev.ID)
+	}
 	id := p.ids[key]
-	if id == nil {
+	switch {
+	case id == nil:
 		id = &identity{key: key}
 		p.ids[key] = id
-	} else if offset <= id.lastOffset {
-		return p.replay(id, ev, t)
-	} else if t < id.maxTime-p.m.lateness {
+	case offset <= id.lastOffset:
+		return p.replay(id, ev, t, Replayed)
+	case ev.ID != "" && id.folded(h):
+		return p.replay(id, ev, t, Copy)
+	case t < id.maxTime-p.m.lateness:
 		f.UnavailableReason = outcomeNames[Late]
 		return Late
 	}
 	p.setPeer(id, ev)
 	p.m.apply(id, ev, t, f, true)
+	if ev.ID != "" {
+		id.remember(h, t, p.m.lateness)
+	}
 	id.lastOffset = offset
 	id.snap = true
 	if !id.dirty {
@@ -120,17 +136,16 @@ func (p *Partition) Observe(offset int64, ev *schemas.Event) Outcome {
 }
 
 // replay computes the features of an event already folded, on a copy of
-// its identity's baseline.
-func (p *Partition) replay(id *identity, ev *schemas.Event, t int64) Outcome {
+// its identity's baseline, and returns outcome (Replayed or Copy).
+func (p *Partition) replay(id *identity, ev *schemas.Event, t int64, outcome Outcome) Outcome {
 	f := &ev.Features
+	f.Replayed = true
 	if t < id.maxTime-p.m.lateness {
 		f.UnavailableReason = outcomeNames[Late]
-		f.Replayed = true
-		return Replayed
+		return outcome
 	}
 	p.m.apply(id.clone(), ev, t, f, false)
-	f.Replayed = true
-	return Replayed
+	return outcome
 }
 
 // setPeer points id at the peer group its event names: the enrichment's

@@ -248,8 +248,10 @@ func TestRestoreRejectsBadState(t *testing.T) {
 		want  string
 	}{
 		{"empty", []byte{}, "version: truncated"},
-		{"newer version", append([]byte{2}, good[1:]...), "unknown state version 2"},
-		{"peer kind under an identity key", append([]byte{1, 2}, good[2:]...), "kind"},
+		{"newer version", append([]byte{3}, good[1:]...), "unknown state version 3"},
+		{"version 0", append([]byte{0}, good[1:]...), "unknown state version 0"},
+		{"peer kind under an identity key", append([]byte{2, 2}, good[2:]...), "kind"},
+		{"more recent events than kept", overRecent(good), "recent events: 65 is over 64"},
 		{"truncated", good[:len(good)-3], "decode identity baseline"},
 		{"trailing bytes", append(slices.Clone(good), 0), "bytes after the state"},
 	}
@@ -269,6 +271,16 @@ func TestRestoreRejectsBadState(t *testing.T) {
 	if err := q.Restore([]byte("id"), nil); err != nil || q.Len() != 0 {
 		t.Errorf("tombstone: %v, %d identities", err, q.Len())
 	}
+}
+
+// overRecent returns good, the state of an identity that folded one event,
+// claiming 65 recent events.
+func overRecent(good []byte) []byte {
+	// The state ends with the recent events: a count of 1, an 8-byte hash
+	// and a one-byte age.
+	out := slices.Clone(good[:len(good)-10])
+	out = append(out, 65)
+	return append(out, good[len(good)-9:]...)
 }
 
 // FuzzRestore shows that no changelog value makes Restore panic, and that

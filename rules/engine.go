@@ -31,10 +31,28 @@ type Limits struct {
 	// step keeps per key, and the terms a new_terms group keeps; past it
 	// the oldest is dropped and counted. Default 1000.
 	MaxEventsPerKey int
+	// RecentEvents is how many event ids the engine remembers per input
+	// partition, the latest evaluated, to recognize a copy produced again
+	// upstream after a crash (see recent.go); rounded up to a multiple of
+	// 128. Default 65536: 512 KiB of hashes and a 1 MiB index per
+	// partition, filled as events come.
+	//
+	// Why that is enough: a copy comes from a stage that died before
+	// committing the original's input, so the original is at most that
+	// stage's uncommitted window before it, and no stage's window is
+	// larger than what its stream Runner bounds: the batch in hand
+	// (MaxPollRecords, 5,000), the outputs not yet acknowledged
+	// (MaxInFlightRecords, 20,000) and what it processed since its last
+	// commit (CommitInterval, 1s). Three stages before the rules, each
+	// replaying its window once, put an original and its copy at most a
+	// few tens of thousands of records apart on one partition at the
+	// default limits and tens of thousands of records a second. Raise it
+	// with those limits or the rate per partition.
+	RecentEvents int
 }
 
 // DefaultLimits are the limits when none are given.
-var DefaultLimits = Limits{MaxKeysPerRule: 100_000, MaxEventsPerKey: 1000}
+var DefaultLimits = Limits{MaxKeysPerRule: 100_000, MaxEventsPerKey: 1000, RecentEvents: 1 << 16}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxKeysPerRule <= 0 {
@@ -42,6 +60,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxEventsPerKey <= 0 {
 		l.MaxEventsPerKey = DefaultLimits.MaxEventsPerKey
+	}
+	if l.RecentEvents <= 0 {
+		l.RecentEvents = DefaultLimits.RecentEvents
 	}
 	return l
 }
@@ -112,6 +133,8 @@ type Engine struct {
 	processed  uint64
 	swept      uint64
 	watermarks map[int32]int64
+	// recent are the ids evaluated lately, per input partition.
+	recent map[int32]*recentIDs
 	// tombstones are state keys found on the changelog that belong to no
 	// rule of the set; the next Checkpoint deletes them.
 	tombstones []StateEntry
@@ -139,6 +162,7 @@ func NewEngine(set *Set, opts ...Option) *Engine {
 		states:     map[string]*ruleState{},
 		limits:     DefaultLimits,
 		watermarks: map[int32]int64{},
+		recent:     map[int32]*recentIDs{},
 		attrs:      map[string]metric.MeasurementOption{},
 	}
 	for _, o := range opts {
@@ -248,11 +272,18 @@ func (e *Engine) supTable(r *Rule) *table {
 
 // Process evaluates ev, read at pos, against the set and appends the
 // alerts it raises to dst. An expression that fails on ev is counted and
-// logged once per rule; the event goes on to the other rules.
+// logged once per rule; the event goes on to the other rules. An event
+// whose id the engine evaluated lately on the same partition is delivered
+// again (a copy from upstream, or a record read again after a restart): it
+// is counted (aitdr.rules.copies) and not evaluated again.
 func (e *Engine) Process(ev *schemas.Event, pos Position, dst []*Alert) []*Alert {
 	set := e.set.Load()
 	if set != e.cur {
 		e.reconcile(set)
+	}
+	if ev.ID != "" && !e.recentOf(pos.Partition).add(eventHash(ev.ID)) {
+		e.ins.copies.Add(context.Background(), 1)
+		return dst
 	}
 	if t := ev.Time.UnixNano(); t > e.watermarks[pos.Partition] {
 		e.watermarks[pos.Partition] = t
@@ -414,6 +445,16 @@ outer:
 	return false
 }
 
+// recentOf returns the ids evaluated lately on partition, creating them.
+func (e *Engine) recentOf(partition int32) *recentIDs {
+	r := e.recent[partition]
+	if r == nil {
+		r = newRecentIDs(e.limits.RecentEvents)
+		e.recent[partition] = r
+	}
+	return r
+}
+
 // replayed reports whether the event at pos was already folded into en.
 func replayed(en *entry, pos Position) bool {
 	return pos.Offset >= 0 && en.lastOffset >= pos.Offset
@@ -481,7 +522,9 @@ func (e *Engine) threshold(r *Rule, ev *schemas.Event, pos Position, dst []*Aler
 	we := windowEvent{t: t, seq: e.seqOf(pos), id: ev.ID, action: ev.Action.Name, value: value, term: term}
 	events := en.win.events
 	// A copy of an event the window holds (redelivered upstream after a
-	// crash, at a new offset) is the same event: it counts once.
+	// crash, at a new offset) is the same event: it counts once. Process
+	// skips the copies of the events it remembers; this also covers a
+	// copy of an older one still in the window.
 	if ev.ID != "" && slices.ContainsFunc(events, func(x windowEvent) bool { return x.id == ev.ID }) {
 		en.lastOffset = pos.Offset
 		tbl.touch(en)
@@ -984,6 +1027,9 @@ func (e *Engine) Checkpoint() []StateEntry {
 		emit(rs.main)
 		emit(rs.sup)
 	}
+	for partition, r := range e.recent {
+		out = r.checkpoint(partition, out)
+	}
 	e.stateKeys.Store(int64(e.StateKeys()))
 	return out
 }
@@ -994,6 +1040,12 @@ func (e *Engine) Checkpoint() []StateEntry {
 // changelog at the next Checkpoint. A value that does not decode is an
 // error; the caller decides whether to stop.
 func (e *Engine) Restore(partition int32, key, value []byte) error {
+	if seg, ok, err := recentSegmentOf(key); ok {
+		if err != nil || value == nil {
+			return err // no tombstones are written for the ring
+		}
+		return e.recentOf(partition).restore(seg, value)
+	}
 	ruleID, kind, group, err := parseStateKey(key)
 	if err != nil {
 		return err
@@ -1062,6 +1114,7 @@ func (e *Engine) DropPartitions(partitions []int32) {
 	for _, p := range partitions {
 		parts[p] = true
 		delete(e.watermarks, p)
+		delete(e.recent, p)
 	}
 	for _, rs := range e.states {
 		for _, tbl := range []*table{rs.main, rs.sup} {

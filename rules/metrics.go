@@ -27,10 +27,15 @@ const (
 	MetricEvictions = "aitdr.rules.state.evictions"
 	// MetricStateKeys is the number of state keys held.
 	MetricStateKeys = "aitdr.rules.state.keys"
+	// MetricCopies counts the events not evaluated because the engine
+	// evaluated the same event id lately on the partition: after a crash,
+	// copies produced again upstream at new offsets, and records of its own
+	// input read again past its last checkpoint.
+	MetricCopies = "aitdr.rules.copies"
 )
 
 type instruments struct {
-	alerts, suppressed, exceptions, errors, evictions metric.Int64Counter
+	alerts, suppressed, exceptions, errors, evictions, copies metric.Int64Counter
 }
 
 // newInstruments creates the engine's instruments; an instrument that
@@ -50,6 +55,7 @@ func newInstruments(m metric.Meter, e *Engine) *instruments {
 		exceptions: counter(MetricExceptions, "Events an exception allowed, by rule and exception."),
 		errors:     counter(MetricErrors, "Rule expressions that failed on an event, by rule."),
 		evictions:  counter(MetricEvictions, "Rule state dropped for a memory bound, by rule and kind."),
+		copies:     counter(MetricCopies, "Events not evaluated: an event id evaluated lately on the partition, delivered again after a crash."),
 	}
 	_, err := m.Int64ObservableGauge(MetricStateKeys,
 		metric.WithDescription("State keys held by the stateful rules."),

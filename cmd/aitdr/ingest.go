@@ -222,7 +222,8 @@ func newIngestStage(cfg config.Config, brokers []string, logger *slog.Logger) (*
 }
 
 // newStageRunner returns a stage runner with the deployment's Kafka client
-// settings (TLS, SASL) and its group named after the stage.
+// settings (TLS, SASL), its group named after the stage, and a static
+// membership of the group when kafka.group_instance_id is set.
 func newStageRunner(cfg config.Config, brokers []string, name string, topics []string, proc stream.Processor, logger *slog.Logger) (*stream.Runner, error) {
 	opts, err := cfg.Kafka.ClientOpts(brokers)
 	if err != nil {
@@ -232,6 +233,7 @@ func newStageRunner(cfg config.Config, brokers []string, name string, topics []s
 		Stage:           name,
 		Brokers:         brokers,
 		Group:           cfg.Kafka.Topics.Prefix + "aitdr-" + name,
+		GroupInstanceID: cfg.Kafka.StageInstanceID(name),
 		Topics:          topics,
 		DeadLetterTopic: cfg.Kafka.Topics.Prefix + schemas.TopicDeadLetter,
 		ClientOpts:      opts,

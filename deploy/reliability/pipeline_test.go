@@ -515,6 +515,12 @@ func (p *pipeline) cleanUpKafka(adm *kadm.Client) {
 		}
 		for g := range p.groups() {
 			groups = append(groups, g)
+			// A static member stays in its group after it stops: remove
+			// it, or the group is not empty and cannot be deleted.
+			if p.cfg.Kafka.GroupInstanceID != "" {
+				stage := strings.TrimPrefix(g, p.cfg.Kafka.Topics.Prefix+"aitdr-")
+				_, _ = adm.LeaveGroup(ctx, kadm.LeaveGroup(g).InstanceIDs(p.cfg.Kafka.StageInstanceID(stage)))
+			}
 		}
 		_, _ = adm.DeleteGroups(ctx, groups...)
 		_, _ = adm.DeleteTopics(ctx, topics...)

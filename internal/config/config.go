@@ -151,6 +151,19 @@ type Kafka struct {
 	EmbeddedListen string `yaml:"embedded_listen"`
 	// ClientID names this process to the brokers. Default "aitdr".
 	ClientID string `yaml:"client_id"`
+	// GroupInstanceID, when set, makes each stage of this process a static
+	// member of its consumer group, with the group.instance.id of
+	// Kafka.StageInstanceID: this value, "-" and the stage name (every
+	// stage has a group of its own). Restarted with the same value, after
+	// a crash as after a stop, the process takes its partitions back at
+	// once, where a new dynamic member waits for the dead one's session to
+	// time out (45 s). A static member does not leave its group when it
+	// stops: if it does not come back, its partitions wait for the session
+	// timeout. Set it where each process keeps a name of its own across
+	// restarts (one process per host, a StatefulSet pod name), never to one
+	// value in two running processes. At most 240 ASCII letters, digits,
+	// '.', '_' and '-'. Default empty: dynamic members.
+	GroupInstanceID string `yaml:"group_instance_id"`
 	// Compression of produced batches: auto, none, snappy, lz4, zstd or
 	// gzip. Auto (the default) sends uncompressed to the in-process Kafka
 	// and to brokers that are all on loopback, where compressing only costs
@@ -315,6 +328,7 @@ var EnvVars = []struct{ Name, Field string }{
 	{"AITDR_KAFKA_BROKERS", "kafka.brokers"},
 	{"AITDR_KAFKA_TOPIC_PREFIX", "kafka.topics.prefix"},
 	{"AITDR_KAFKA_PARTITIONS", "kafka.topics.partitions"},
+	{"AITDR_KAFKA_GROUP_INSTANCE_ID", "kafka.group_instance_id"},
 	{"AITDR_KAFKA_SASL_MECHANISM", "kafka.sasl.mechanism"},
 	{"AITDR_KAFKA_SASL_USERNAME", "kafka.sasl.username"},
 	{"AITDR_KAFKA_SASL_PASSWORD", "kafka.sasl.password"},
@@ -361,6 +375,8 @@ func (c *Config) set(field, val string) error {
 			return fmt.Errorf("partitions %q: %w", val, err)
 		}
 		c.Kafka.Topics.Partitions = int32(n)
+	case "kafka.group_instance_id":
+		c.Kafka.GroupInstanceID = val
 	case "kafka.sasl.mechanism":
 		c.Kafka.SASL.Mechanism = val
 	case "kafka.sasl.username":
@@ -433,6 +449,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Kafka.ClientID == "" {
 		bad("kafka.client_id", "must not be empty")
+	}
+	if id := c.Kafka.GroupInstanceID; id != "" && !validInstanceID(id) {
+		bad("kafka.group_instance_id", "%q must be at most %d ASCII letters, digits, '.', '_' and '-'", id, maxGroupInstanceID)
 	}
 	if _, ok := compressionCodecs[c.Kafka.Compression]; !ok && c.Kafka.Compression != "auto" {
 		bad("kafka.compression", "%q is not one of auto, none, snappy, lz4, zstd, gzip", c.Kafka.Compression)

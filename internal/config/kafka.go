@@ -77,6 +77,35 @@ func (k Kafka) compression(brokers []string) kgo.CompressionCodec {
 	return kgo.NoCompression()
 }
 
+// maxGroupInstanceID bounds kafka.group_instance_id so that with "-" and
+// the longest stage name ("baseline") it stays within the brokers' 249.
+const maxGroupInstanceID = 240
+
+// StageInstanceID returns the group.instance.id of stage's consumer group
+// member (kafka.group_instance_id, "-", the stage name), or empty when
+// kafka.group_instance_id is not set: a dynamic member.
+func (k Kafka) StageInstanceID(stage string) string {
+	if k.GroupInstanceID == "" {
+		return ""
+	}
+	return k.GroupInstanceID + "-" + stage
+}
+
+// validInstanceID reports whether id is a kafka.group_instance_id: the
+// brokers' rule for names ([a-zA-Z0-9._-]), short enough for a stage name
+// after it.
+func validInstanceID(id string) bool {
+	if len(id) > maxGroupInstanceID {
+		return false
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 func (t TLS) config() (*tls.Config, error) {
 	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,

@@ -55,3 +55,48 @@ func TestCompressionValidated(t *testing.T) {
 		t.Fatalf("Validate() = %v, want a problem at kafka.compression naming the value", err)
 	}
 }
+
+// TestGroupInstanceID shows kafka.group_instance_id: unset by default (the
+// stages are dynamic members), set from the file or AITDR_KAFKA_GROUP_
+// INSTANCE_ID, made per stage by StageInstanceID, and validated against the
+// brokers' rule for names with its field path.
+func TestGroupInstanceID(t *testing.T) {
+	def := config.Default()
+	if got := def.Kafka.StageInstanceID("enrich"); got != "" {
+		t.Errorf("default StageInstanceID(enrich) = %q, want empty (dynamic members)", got)
+	}
+
+	cfg, err := config.Load("", env(map[string]string{"AITDR_KAFKA_GROUP_INSTANCE_ID": "aitdr-0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stage, want := range map[string]string{"ingest": "aitdr-0-ingest", "baseline": "aitdr-0-baseline", "sink": "aitdr-0-sink"} {
+		if got := cfg.Kafka.StageInstanceID(stage); got != want {
+			t.Errorf("StageInstanceID(%s) = %q, want %q", stage, got, want)
+		}
+	}
+
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"host-1.example", true},
+		{"aitdr_0", true},
+		{strings.Repeat("a", 240), true},
+		{strings.Repeat("a", 241), false},
+		{"pod 0", false},
+		{"pod/0", false},
+		{"aitdr:0", false},
+	} {
+		c := config.Default()
+		c.Kafka.GroupInstanceID = tc.id
+		err := c.Validate()
+		var fe *config.FieldError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("kafka.group_instance_id %q: %v, want valid", tc.id, err)
+		case !tc.ok && (!errors.As(err, &fe) || fe.Path != "kafka.group_instance_id"):
+			t.Errorf("kafka.group_instance_id %q: err = %v, want a field error of kafka.group_instance_id", tc.id, err)
+		}
+	}
+}

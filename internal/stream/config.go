@@ -34,6 +34,17 @@ type Config struct {
 	// Group is the consumer group; runners of one stage share it to split
 	// the partitions. Required.
 	Group string `yaml:"group"`
+	// GroupInstanceID, when set, makes the Runner a static member of its
+	// group (Kafka's group.instance.id, kgo.InstanceID): restarted with the
+	// same id within the session timeout, after a crash as after a stop, it
+	// takes its partitions back at once, without a rebalance, where a new
+	// dynamic member waits for the dead one's session to time out. A
+	// static member does not leave the group when it stops, so its
+	// partitions wait for the session timeout unless it comes back. The id
+	// must be stable across restarts and unique in the group: two running
+	// members with one id fence each other. At most 249 ASCII letters,
+	// digits, '.', '_' and '-'. Default empty: a dynamic member.
+	GroupInstanceID string `yaml:"group_instance_id"`
 	// Topics are consumed. Required. A new group starts at the earliest offset.
 	Topics []string `yaml:"topics"`
 	// DeadLetterTopic receives the records the processor rejects. Required,
@@ -100,6 +111,9 @@ func (c Config) Validate() error {
 	if c.Group == "" {
 		add("group: required")
 	}
+	if id := c.GroupInstanceID; id != "" && !validInstanceID(id) {
+		add("group_instance_id: %q must be at most 249 ASCII letters, digits, '.', '_' and '-'", id)
+	}
 	if len(c.Topics) == 0 {
 		add("topics: required")
 	}
@@ -142,6 +156,20 @@ func (c Config) Validate() error {
 		add("max_record_bytes: %d is negative", c.MaxRecordBytes)
 	}
 	return errors.Join(errs...)
+}
+
+// validInstanceID reports whether id is a group.instance.id the brokers
+// accept: Kafka's rule for names, at most 249 of [a-zA-Z0-9._-].
+func validInstanceID(id string) bool {
+	if len(id) > 249 {
+		return false
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // withDefaults returns c with zero optional fields set to their defaults.

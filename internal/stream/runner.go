@@ -312,6 +312,9 @@ func (r *Runner) clientOpts() []kgo.Opt {
 		kgo.WithLogger(newKgoLogger(r.log)),
 		kgo.WithHooks(kotel.NewKotel(kotel.WithMeter(kotel.NewMeter(kotel.MeterProvider(r.mp)))).Hooks()...),
 	}
+	if r.cfg.GroupInstanceID != "" {
+		opts = append(opts, kgo.InstanceID(r.cfg.GroupInstanceID))
+	}
 	return append(opts, r.cfg.ClientOpts...)
 }
 
