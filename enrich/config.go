@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/aitdr/aitdr/enrich/accounts"
 	"github.com/aitdr/aitdr/enrich/catalog"
+	"github.com/aitdr/aitdr/enrich/workhours"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -56,6 +58,56 @@ type Config struct {
 	// CredentialMemory is how long, in event time, a credential is
 	// remembered to find it used by another principal. Default 24h.
 	CredentialMemory time.Duration `yaml:"credential_memory"`
+	// WorkingHours is the working day of people whose directory entry
+	// gives no working hours, and the time zone of those whose entry gives
+	// none. Default Monday to Friday, 07:00 to 20:00, no time zone.
+	WorkingHours WorkingHours `yaml:"working_hours"`
+}
+
+// Defaults of the WorkingHours fields: a wide working day, so that only
+// the hours nobody works in count as off hours for a person whose
+// directory entry does not say.
+const (
+	DefaultWorkingDays  = "Mon-Fri"
+	DefaultWorkingStart = "07:00"
+	DefaultWorkingEnd   = "20:00"
+)
+
+// WorkingHours is the working week assumed for people whose directory
+// entry does not give theirs (enrichment.off_hours).
+type WorkingHours struct {
+	// Days are the working days: names ("monday", "Mon"), ranges
+	// ("Mon-Fri") or "weekdays". Default Mon-Fri.
+	Days []string `yaml:"days"`
+	// Start and End are the local times the working day starts and ends,
+	// "HH:MM"; an end before the start is a working day ending after
+	// midnight. Default 07:00 and 20:00.
+	Start string `yaml:"start"`
+	End   string `yaml:"end"`
+	// TimeZone is the time zone of people whose directory entry names
+	// none: an IANA name (Europe/Berlin) or a UTC offset (UTC+05:30).
+	// Default none: the hours of such people are not judged.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// Week returns the working week w describes, its defaults filled in;
+// Location is nil when TimeZone is empty.
+func (w WorkingHours) Week() (workhours.Week, error) {
+	days := strings.Join(w.Days, ",")
+	if strings.TrimSpace(days) == "" {
+		days = DefaultWorkingDays
+	}
+	h, err := workhours.Parse(days, cmp.Or(w.Start, DefaultWorkingStart), cmp.Or(w.End, DefaultWorkingEnd))
+	if err != nil {
+		return workhours.Week{}, err
+	}
+	wk := workhours.Week{Hours: h}
+	if w.TimeZone != "" {
+		if wk.Location, err = workhours.LoadZone(w.TimeZone); err != nil {
+			return workhours.Week{}, fmt.Errorf("time zone: %w", err)
+		}
+	}
+	return wk, nil
 }
 
 // DefaultConfig returns the defaults: the shipped catalog alone, no
@@ -65,6 +117,7 @@ func DefaultConfig() Config {
 		ReloadInterval:         DefaultReloadInterval,
 		SharedCredentialWindow: DefaultSharedCredentialWindow,
 		CredentialMemory:       DefaultCredentialMemory,
+		WorkingHours:           WorkingHours{Days: []string{DefaultWorkingDays}, Start: DefaultWorkingStart, End: DefaultWorkingEnd},
 	}
 }
 
@@ -129,6 +182,9 @@ func (c Config) Validate() error {
 	}
 	if c.SharedCredentialWindow <= 0 {
 		bad("shared_credential_window: %s must be positive", c.SharedCredentialWindow)
+	}
+	if _, err := c.WorkingHours.Week(); err != nil {
+		bad("working_hours: %w", err)
 	}
 	if c.CredentialMemory < c.SharedCredentialWindow {
 		bad("credential_memory: %s must be at least shared_credential_window (%s)", c.CredentialMemory, c.SharedCredentialWindow)

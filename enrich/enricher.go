@@ -4,8 +4,10 @@
 // and environments reached), and produces each event with its Enrichment
 // filled: the identity's class, confidence and evidence, owner, team and
 // peer group, the environments of the identity and of the target, the
-// sensitivity of the data touched, and whether the AI service used is
-// sanctioned or shadow AI.
+// sensitivity of the data touched, whether the AI service used is
+// sanctioned or shadow AI, whether the event falls outside the working
+// hours of the person the identity belongs to, and how many workloads use
+// its credential at once.
 //
 // The inventory is checkpointed to a compacted changelog topic at every
 // batch and restored when partitions are assigned, so a restart folds no
@@ -17,16 +19,20 @@
 // Subpackages: catalog (the AI service catalog), classify (identity
 // classes from evidence), accounts (corporate or personal), directory
 // (people directory exports), contextmap (environments and data
-// classification), inventory (per-identity state).
+// classification), inventory (per-identity state), workhours (working
+// weeks and time zones).
 package enrich
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
 	"github.com/aitdr/aitdr/enrich/catalog"
 	"github.com/aitdr/aitdr/enrich/classify"
+	"github.com/aitdr/aitdr/enrich/directory"
 	"github.com/aitdr/aitdr/enrich/inventory"
+	"github.com/aitdr/aitdr/enrich/workhours"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -65,6 +71,10 @@ type Enricher struct {
 	window      time.Duration
 	memory      time.Duration
 	findingSens map[schemas.DataType]schemas.Sensitivity
+	// week is the working week of people whose directory entry gives
+	// none, and its Location the time zone of those whose entry names
+	// none (nil: not judged).
+	week workhours.Week
 
 	states map[string]*inventory.State
 	creds  map[string]*credentialUse
@@ -81,6 +91,8 @@ type Enricher struct {
 	actionCache  map[actionKey]actionResult
 	appCache     map[string]*catalog.Service
 	targetCache  map[targetKey]targetContext
+	// workloadBuf is scratch space for counting a credential's workloads.
+	workloadBuf []inventory.Workload
 }
 
 type actionKey struct{ source, name string }
@@ -115,11 +127,18 @@ func NewEnricher(cfg Config, current func() *Lookups) *Enricher {
 	for k, v := range cfg.FindingSensitivity {
 		fs[schemas.DataType(k)] = v
 	}
+	week, err := cfg.WorkingHours.Week()
+	if err != nil {
+		// Config.Validate refuses it; a caller that skipped it gets the
+		// default working day and no default time zone.
+		week, _ = WorkingHours{}.Week()
+	}
 	return &Enricher{
 		current:     current,
 		window:      cfg.SharedCredentialWindow,
 		memory:      cfg.CredentialMemory,
 		findingSens: fs,
+		week:        week,
 		states:      map[string]*inventory.State{},
 		creds:       map[string]*credentialUse{},
 		strings:     inventory.NewInterner(maxInterned),
@@ -192,8 +211,9 @@ func (x *Enricher) Enrich(ev *schemas.Event, partition int32, offset int64) *inv
 		st = inventory.New(id, partition)
 		x.states[id] = st
 	}
+	workloads := int32(-1)
 	if offset < 0 || offset > st.Offset {
-		x.fold(lk, st, ev, ai)
+		workloads = x.fold(lk, st, ev, ai)
 		if offset >= 0 {
 			st.Offset = offset
 		}
@@ -215,11 +235,19 @@ func (x *Enricher) Enrich(ev *schemas.Event, partition int32, offset int64) *inv
 	en.AIServiceStatus = ai.status(ev.Identity.AccountType)
 	en.Registered = row.Registered
 	en.IdentityFirstSeen = row.FirstSeen
+	en.OffHours = st.Resolved.Week.Off(ev.Time)
+	if workloads < 0 {
+		// A replay is counted against the workloads already recorded.
+		workloads = x.credentialWorkloads(st, ev)
+	}
+	en.CredentialWorkloads = workloads
 	return st
 }
 
-// fold adds ev to st: identity context, evidence, inventory, class.
-func (x *Enricher) fold(lk *Lookups, st *inventory.State, ev *schemas.Event, ai aiMatch) {
+// fold adds ev to st: identity context, evidence, inventory, class. It
+// returns the workloads using the event's credential at once
+// (enrichment.credential_workloads).
+func (x *Enricher) fold(lk *Lookups, st *inventory.State, ev *schemas.Event, ai aiMatch) int32 {
 	if ev.Time.After(x.latest) {
 		x.latest = ev.Time
 	}
@@ -238,6 +266,7 @@ func (x *Enricher) fold(lk *Lookups, st *inventory.State, ev *schemas.Event, ai 
 		svc = inventory.AIService{Provider: ai.provider(ev), Service: ai.id(ev), Status: ai.status(st.Resolved.AccountType), Model: ev.AI.Model}
 	}
 	var client string
+	var workloads int32
 	if ev.Identity.CredentialID != "" {
 		client = clientOf(ev.Network.UserAgent)
 		if x.observeCredential(st, ev, client) {
@@ -247,11 +276,16 @@ func (x *Enricher) fold(lk *Lookups, st *inventory.State, ev *schemas.Event, ai 
 	st.Fold(ev, st.Resolved.AccountType, svc, x.strings)
 	if ev.Identity.CredentialID != "" {
 		noteClient(st, ev, client)
+		var flagged bool
+		if workloads, flagged = x.noteWorkload(st, ev); flagged {
+			changed = true
+		}
 	}
 	if b := classify.Bucket(st.Identity.Events); changed || b != st.Bucket || st.Identity.Class == "" {
 		st.Bucket = b
 		x.decide(st)
 	}
+	return workloads
 }
 
 // decide classifies st again from its evidence.
@@ -264,6 +298,19 @@ func (x *Enricher) decide(st *inventory.State) {
 	row.Class, row.ClassConfidence, row.ClassEvidence, row.Kind = r.Class, r.Confidence, r.Evidence, r.Kind
 	row.PeerGroup = x.strings.Intern(peerGroup(row.Class, row.Team))
 	x.markDirty(st)
+}
+
+// personWeek is the working week of a person: their directory hours and
+// time zone, else the configured working day and default time zone.
+func (x *Enricher) personWeek(p *directory.Person) workhours.Week {
+	w := x.week
+	if !p.WorkingHours.IsZero() {
+		w.Hours = p.WorkingHours
+	}
+	if p.TimeZone != nil {
+		w.Location = p.TimeZone
+	}
+	return w
 }
 
 func peerGroup(class schemas.IdentityClass, team string) string {
@@ -296,11 +343,14 @@ func (x *Enricher) resolveIdentity(lk *Lookups, st *inventory.State, ev *schemas
 	ev2 := &st.Evidence
 	nonPerson := ev2.Has(classify.SourceService) || ev2.Has(classify.SourceAgent) ||
 		ev2.Has(classify.NonHumanType) || ev2.Has(classify.ServiceName)
+	r.Week = workhours.Week{}
 	switch {
 	case found && person.Email != "" && !nonPerson:
-		// The directory lists the identity as a person's account.
+		// The directory lists the identity as a person's account: its
+		// hours are the person's.
 		changed = ev2.Add(classify.DirectoryPerson, person.Key())
 		row.Owner, row.Team = person.Key(), person.Team
+		r.Week = x.personWeek(person)
 		if row.DisplayName == "" {
 			row.DisplayName = person.DisplayName
 		}
@@ -309,10 +359,14 @@ func (x *Enricher) resolveIdentity(lk *Lookups, st *inventory.State, ev *schemas
 		}
 	case found:
 		// A non-person listed in the directory (a service account's
-		// entry, without a mailbox): its manager owns it.
-		row.Owner, row.Team = person.Manager, person.Team
-		if row.Owner == "" {
-			row.Owner = person.Key()
+		// entry, a workload of a CMDB export, without a mailbox): its
+		// owner owns it, else its manager.
+		row.Owner, row.Team = cmp.Or(person.Owner, person.Manager, person.Key()), person.Team
+		if owner, ok := lk.Directory.Lookup(row.Owner); ok && owner != person {
+			row.Owner = owner.Key()
+			if row.Team == "" {
+				row.Team = owner.Team
+			}
 		}
 	case r.SourceOwner != "":
 		row.Owner = r.SourceOwner

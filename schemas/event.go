@@ -325,6 +325,20 @@ type Enrichment struct {
 	Registered bool `json:"registered,omitempty" expr:"registered"`
 	// IdentityFirstSeen is when the identity was first seen by aitdr.
 	IdentityFirstSeen time.Time `json:"identity_first_seen,omitzero" expr:"identity_first_seen"`
+	// OffHours is true when the event falls outside the working hours of
+	// the person the identity belongs to, in the person's time zone: the
+	// directory's working hours for the person, else the deployment's
+	// default working day. It is false for identities that are not a
+	// person's own account (an agent's hours are not its owner's) and when
+	// the person's time zone is unknown.
+	OffHours bool `json:"off_hours,omitempty" expr:"off_hours"`
+	// CredentialWorkloads is the number of distinct workloads (a source
+	// address with a client) using the event's credential at once: each
+	// used it within the shared-credential window of this event and has
+	// been using it for at least that long. 0 when the event names no
+	// credential or no source address; 2 or more is one credential run by
+	// several workloads.
+	CredentialWorkloads int32 `json:"credential_workloads,omitempty" expr:"credential_workloads"`
 }
 
 // Raw is the source record an event was normalized from, kept for
@@ -369,7 +383,7 @@ func (e Enrichment) IsZero() bool {
 	return e.Class == "" && e.ClassConfidence == 0 && len(e.ClassEvidence) == 0 &&
 		e.Owner == "" && e.Team == "" && e.PeerGroup == "" && e.Environment == "" &&
 		e.DataSensitivity == "" && e.AIServiceStatus == "" && !e.Registered &&
-		e.IdentityFirstSeen.IsZero()
+		e.IdentityFirstSeen.IsZero() && !e.OffHours && e.CredentialWorkloads == 0
 }
 
 // IsZero reports whether r holds no record.

@@ -668,8 +668,8 @@ func (z *DataType) Msgsize() (s int) {
 func (z *Enrichment) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(11)
-	var zb0001Mask uint16 /* 11 bits */
+	zb0001Len := uint32(13)
+	var zb0001Mask uint16 /* 13 bits */
 	_ = zb0001Mask
 	if z.Class.IsZero() {
 		zb0001Len--
@@ -714,6 +714,14 @@ func (z *Enrichment) MarshalMsg(b []byte) (o []byte, err error) {
 	if z.IdentityFirstSeen.IsZero() {
 		zb0001Len--
 		zb0001Mask |= 0x400
+	}
+	if z.OffHours == false {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	if z.CredentialWorkloads == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x1000
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -809,6 +817,16 @@ func (z *Enrichment) MarshalMsg(b []byte) (o []byte, err error) {
 			// string "identity_first_seen"
 			o = append(o, 0xb3, 0x69, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x5f, 0x66, 0x69, 0x72, 0x73, 0x74, 0x5f, 0x73, 0x65, 0x65, 0x6e)
 			o = msgp.AppendTimeExt(o, z.IdentityFirstSeen)
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// string "off_hours"
+			o = append(o, 0xa9, 0x6f, 0x66, 0x66, 0x5f, 0x68, 0x6f, 0x75, 0x72, 0x73)
+			o = msgp.AppendBool(o, z.OffHours)
+		}
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// string "credential_workloads"
+			o = append(o, 0xb4, 0x63, 0x72, 0x65, 0x64, 0x65, 0x6e, 0x74, 0x69, 0x61, 0x6c, 0x5f, 0x77, 0x6f, 0x72, 0x6b, 0x6c, 0x6f, 0x61, 0x64, 0x73)
+			o = msgp.AppendInt32(o, z.CredentialWorkloads)
 		}
 	}
 	return
@@ -943,6 +961,18 @@ func (z *Enrichment) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "IdentityFirstSeen")
 				return
 			}
+		case "off_hours":
+			z.OffHours, bts, err = msgp.ReadBoolBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "OffHours")
+				return
+			}
+		case "credential_workloads":
+			z.CredentialWorkloads, bts, err = msgp.ReadInt32Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "CredentialWorkloads")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -961,7 +991,7 @@ func (z *Enrichment) Msgsize() (s int) {
 	for za0001 := range z.ClassEvidence {
 		s += msgp.StringPrefixSize + len(z.ClassEvidence[za0001])
 	}
-	s += 6 + msgp.StringPrefixSize + len(z.Owner) + 5 + msgp.StringPrefixSize + len(z.Team) + 11 + msgp.StringPrefixSize + len(z.PeerGroup) + 12 + msgp.TextAppenderStringSize + 17 + msgp.TextAppenderStringSize + 18 + msgp.TextAppenderStringSize + 11 + msgp.BoolSize + 20 + msgp.TimeSize
+	s += 6 + msgp.StringPrefixSize + len(z.Owner) + 5 + msgp.StringPrefixSize + len(z.Team) + 11 + msgp.StringPrefixSize + len(z.PeerGroup) + 12 + msgp.TextAppenderStringSize + 17 + msgp.TextAppenderStringSize + 18 + msgp.TextAppenderStringSize + 11 + msgp.BoolSize + 20 + msgp.TimeSize + 10 + msgp.BoolSize + 21 + msgp.Int32Size
 	return
 }
 

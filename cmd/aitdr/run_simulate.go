@@ -123,9 +123,10 @@ func alignSimulation(cfg *config.Config, scfg *simulate.Config, logger *slog.Log
 
 // useSimulationContext writes the simulated organization's context files
 // under data_dir/simulate/context and points the enrich stage at those the
-// configuration does not name itself, and at the AI services the simulated
-// organization sanctions unless enrich.catalog.sanctioned names some; it
-// returns the folder.
+// configuration does not name itself (the directory export and the
+// CMDB's workload register as directory files), and at the AI services the
+// simulated organization sanctions unless enrich.catalog.sanctioned names
+// some; it returns the folder.
 func useSimulationContext(cfg *config.Config, sim *simulate.Simulator) (string, error) {
 	contextDir := filepath.Join(cfg.DataDir, "simulate", "context")
 	if err := sim.WriteContext(contextDir); err != nil {
@@ -136,7 +137,7 @@ func useSimulationContext(cfg *config.Config, sim *simulate.Simulator) (string, 
 		e.Catalog.Sanctioned = simulate.SanctionedServices()
 	}
 	if len(e.DirectoryFiles) == 0 {
-		e.DirectoryFiles = []string{filepath.Join(contextDir, "directory.csv")}
+		e.DirectoryFiles = []string{filepath.Join(contextDir, simulate.FileDirectoryCSV), filepath.Join(contextDir, simulate.FileWorkloads)}
 	}
 	if len(e.EnvironmentFiles) == 0 {
 		e.EnvironmentFiles = []string{filepath.Join(contextDir, "environments.yaml")}

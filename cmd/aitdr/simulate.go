@@ -104,9 +104,11 @@ map, data catalog, assumed inventory and ground truth of the same population.`,
 		Short: "Write the simulated organization's directory, environments, data catalog, assumed inventory and ground truth",
 		Long: `Context writes the files the enrich stage and the visibility report read about
 the simulated organization, for the same configuration and seed as aitdr
-simulate: directory.csv and directory.json (people, teams, managers, linked
-accounts), environments.yaml (accounts, projects and clusters to prod or
-dev), data-catalog.csv (resource sensitivities), assumed-inventory.csv (the
+simulate: directory.csv and directory.json (people, teams, managers, time
+zones, working hours, linked accounts), workloads.csv (the CMDB's agent
+credentials with their owners and teams), environments.yaml (accounts,
+projects and clusters to prod or dev), data-catalog.csv (resource
+sensitivities), assumed-inventory.csv (the
 licences, registered agents and service accounts the organization believes
 it has, missing part of what the records show) and population.json (the
 ground truth, for the scorecard only). docs/simulate.md describes them.`,

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aitdr/aitdr/enrich"
 	"github.com/aitdr/aitdr/ingest/simulate"
 )
 
@@ -79,5 +81,67 @@ func TestSimulateCommand(t *testing.T) {
 	cmd.SetArgs([]string{"simulate", "--sim-config", simFile, "--rate", "-3"})
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "time.rate: -3 must be 0") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSimulatedContextEnriches shows the simulated organization's context
+// files load as the enrich stage's directory: people with their time zone
+// and, for most, their working hours; every agent credential (a shared one
+// once) with its owner and team from the CMDB's workload register.
+func TestSimulatedContextEnriches(t *testing.T) {
+	scfg := simulate.Default()
+	scfg.Seed = 5
+	scfg.Population.Users, scfg.Population.Builders, scfg.Population.Agents = 12, 3, 14
+	scfg.Population.Humans, scfg.Population.Services, scfg.Population.SharedCredentials = 3, 4, 1
+	scfg.Time.Start = "2026-03-02T00:00:00Z"
+	scfg.Time.Duration = 30 * time.Hour
+	sim, err := simulate.New(scfg, simulate.WithClock(func() time.Time { return time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := sim.WriteContext(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range [][]string{
+		{filepath.Join(dir, simulate.FileDirectoryCSV), filepath.Join(dir, simulate.FileWorkloads)},
+		{filepath.Join(dir, simulate.FileDirectoryJSON), filepath.Join(dir, simulate.FileWorkloads)},
+	} {
+		cfg := enrich.DefaultConfig()
+		cfg.DirectoryFiles = files
+		l, err := enrich.LoadLookups(cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", files[0], err)
+		}
+		withHours := 0
+		for _, p := range sim.Truth().People {
+			e, ok := l.Directory.Lookup(p.Email)
+			if !ok || e.TimeZone == nil || e.TimeZone.String() != p.TimeZone {
+				t.Fatalf("%s: %s: %+v", files[0], p.Email, e)
+			}
+			if !e.WorkingHours.IsZero() {
+				withHours++
+			}
+		}
+		if withHours == 0 || withHours == len(sim.Truth().People) {
+			t.Errorf("%s: %d of %d people with working hours", files[0], withHours, len(sim.Truth().People))
+		}
+		shared := 0
+		for _, a := range sim.Truth().Agents {
+			e, ok := l.Directory.Lookup(a.IdentityID)
+			if !ok || e.Email != "" || e.Team == "" || e.Owner == "" {
+				t.Fatalf("agent %s (%s): %+v", a.Name, a.IdentityID, e)
+			}
+			if len(a.SharedWith) > 0 {
+				shared++
+				continue // listed under the agent it was issued to
+			}
+			if e.Owner != a.OwnerEmail || e.Team != a.Team || e.DisplayName != a.Name {
+				t.Errorf("agent %s: owner %s team %s name %s; want %s %s", a.Name, e.Owner, e.Team, e.DisplayName, a.OwnerEmail, a.Team)
+			}
+		}
+		if shared != 2 {
+			t.Errorf("%d agents on the shared credential, want 2", shared)
+		}
 	}
 }

@@ -1,14 +1,19 @@
 // Package directory is the customer's people directory, as identity
 // providers export it (CSV or JSON: Okta, Entra / Microsoft Graph, SCIM, or
 // a flat list): who each person is (e-mail, user name, display name), their
-// manager and team, and the other accounts that are theirs. The enrich
-// stage uses it to name the owner and team of every identity and to link
-// one person's accounts across providers.
+// manager and team, their time zone and working hours, and the other
+// accounts that are theirs. The enrich stage uses it to name the owner and
+// team of every identity, to link one person's accounts across providers,
+// and to judge an event's hour by the person's working week. A CMDB or
+// service-account register exported the same way lists workloads (an
+// identity id, an owner, a team) beside the people.
 //
 // Columns and fields are recognized by their usual names (see the package
 // documentation in docs/discover.md): email, mail, userPrincipalName,
-// login, displayName, manager, department, team, linked_accounts, and their
-// Okta (profile.*) and SCIM forms. Other columns are ignored.
+// login, displayName, manager, department, team, linked_accounts,
+// identity_id, owner, timezone, working_hours_start, working_hours_end,
+// working_days, and their Okta (profile.*), SCIM and Microsoft Graph
+// (mailboxSettings) forms. Other columns are ignored.
 package directory
 
 import (
@@ -17,6 +22,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/aitdr/aitdr/enrich/workhours"
 )
 
 // Person is one entry of the directory.
@@ -30,9 +38,19 @@ type Person struct {
 	// Manager is the person's manager as the export names them (an
 	// e-mail address or a login).
 	Manager string
+	// Owner is the person responsible for a workload's entry (a service
+	// account or agent credential in a CMDB export), as the export names
+	// them; empty for people.
+	Owner string
 	// Team is the person's team, or their department when the export
 	// has no team.
 	Team string
+	// TimeZone is where the person works; nil when the export does not
+	// say.
+	TimeZone *time.Location
+	// WorkingHours are the person's working days and hours in TimeZone;
+	// zero when the export does not give them.
+	WorkingHours workhours.Hours
 	// Accounts are the person's other accounts: aitdr identity ids
 	// ("github:acme-corp:dev-jkim"), native ids, logins or e-mail
 	// addresses elsewhere, lower case.

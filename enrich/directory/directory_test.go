@@ -80,7 +80,8 @@ func TestExports(t *testing.T) {
 
 // TestGraphExport shows a Microsoft Graph export: people under "value",
 // e-mail from mail or else the user principal name, other mails as linked
-// accounts, and a nested manager's object id not taken for the person's.
+// accounts, a nested manager's object id not taken for the person's, and
+// the time zone and working hours of the mailbox settings.
 func TestGraphExport(t *testing.T) {
 	data, err := os.ReadFile("testdata/entra_users.json")
 	if err != nil {
@@ -98,7 +99,10 @@ func TestGraphExport(t *testing.T) {
 		!slices.Equal(p.Accounts, []string{"priya.n@old-acme.example", "d7b5c3a1-2f4e-4d6c-8b0a-9e1f3a5c7d92"}) || p.Line != 4 {
 		t.Errorf("person 0 = %+v", p)
 	}
-	if m := people[1]; m.Email != "marco.rossi@acme.example" || m.Team != "Support Automation" || m.Line != 13 {
+	if p.TimeZone == nil || p.TimeZone.String() != "Asia/Kolkata" || p.WorkingHours.String() != "Mon-Fri 09:30-18:00" {
+		t.Errorf("person 0: time zone %v, working hours %q; want Asia/Kolkata, Mon-Fri 09:30-18:00 from mailboxSettings", p.TimeZone, p.WorkingHours)
+	}
+	if m := people[1]; m.Email != "marco.rossi@acme.example" || m.Team != "Support Automation" || m.Line != 22 || m.TimeZone != nil || !m.WorkingHours.IsZero() {
 		t.Errorf("person 1 = %+v", m)
 	}
 }
@@ -132,6 +136,12 @@ func TestBadFiles(t *testing.T) {
 			"testdata/records.bad.json:3: no e-mail address and no user name",
 			"testdata/records.bad.json:4: want an object per person, not null",
 		}},
+		{[]string{"hours.bad.csv"}, []string{
+			`testdata/hours.bad.csv:3:1: time zone: "Pacific Standard Time" is not an IANA time zone such as America/Los_Angeles`,
+			`testdata/hours.bad.csv:4:1: working hours start: "9am" is not a time of day such as 09:00 or 17:30`,
+			"testdata/hours.bad.csv:5:1: working days without the working hours' start and end",
+			"testdata/hours.bad.csv:6:1: working hours 09:00-09:00: start and end are the same time",
+		}},
 		{[]string{"okta_users.csv", "okta_users.csv"}, []string{
 			`testdata/okta_users.csv:2: "priya.natarajan@acme.example" also names priya.natarajan@acme.example at testdata/okta_users.csv:2`,
 		}},
@@ -157,6 +167,70 @@ func TestBadFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTimeZonesAndWorkingHours shows where people work and when, as Okta
+// (profile.timezone), SCIM (timezone) and flat HR exports give it; a
+// person without them has none.
+func TestTimeZonesAndWorkingHours(t *testing.T) {
+	d, err := directory.Load([]string{"testdata/okta_users.ndjson", "testdata/scim_users.json", "testdata/hr_export.csv", "testdata/okta_users.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key, zone, hours string
+	}{
+		{"sam.ortiz@acme.example", "America/Los_Angeles", ""},
+		{"noah.fischer@acme.example", "Europe/Berlin", ""},
+		{"ana.silva@acme.example", "America/New_York", "Mon-Fri 08:30-17:00"},
+		{"ravi.iyer@acme.example", "Asia/Kolkata", ""},
+		{"mia.berg@acme.example", "UTC+01:00", "Mon-Thu,Sun 22:00-06:00"},
+		{"chloe.martin@acme.example", "", ""},
+		{"dana.lee@acme.example", "", ""},
+	} {
+		p, ok := d.Lookup(c.key)
+		if !ok {
+			t.Errorf("%s not found", c.key)
+			continue
+		}
+		zone := ""
+		if p.TimeZone != nil {
+			zone = p.TimeZone.String()
+		}
+		if zone != c.zone || p.WorkingHours.String() != c.hours {
+			t.Errorf("%s: time zone %q, working hours %q; want %q, %q", c.key, zone, p.WorkingHours, c.zone, c.hours)
+		}
+	}
+}
+
+// TestWorkloadEntries shows a CMDB export of workload identities read as
+// directory entries: each known by its identity id (whatever its case),
+// with its owner and team, and no mailbox, so that the enrich stage does
+// not take it for a person.
+func TestWorkloadEntries(t *testing.T) {
+	d, err := directory.Load([]string{"testdata/okta_users.csv", "testdata/cmdb_workloads.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key, owner, team, name string
+	}{
+		{"aws:123456789012:role/ticket-triage-agent", "priya.natarajan@acme.example", "ML Platform", "ticket-triage"},
+		{"litellm:acme-litellm:key/b7e1c2d3a4f5061728394a5b6c7d8e", "chloe.martin@acme.example", "Support Automation", "support-copilot"},
+		{"entra:3F2A9C1E-5B7D-4E8F-A1C2-6D4B8E0F2A13:184F5E0E-91C5-4383-9621-53E38D3E2DBE", "jkim@acme.example", "Applied AI", "Release-Notes"},
+	} {
+		p, ok := d.Lookup(c.key)
+		if !ok {
+			t.Errorf("%s not found", c.key)
+			continue
+		}
+		if p.Email != "" || p.Owner != c.owner || p.Team != c.team || p.DisplayName != c.name || p.Key() != strings.ToLower(c.key) {
+			t.Errorf("%s = %+v; want owner %s, team %s, name %s, no e-mail", c.key, *p, c.owner, c.team, c.name)
+		}
+	}
+	if p, ok := d.Lookup("priya.natarajan@acme.example"); !ok || p.Owner != "" {
+		t.Errorf("a person has an owner: %+v", p)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aitdr/aitdr/enrich/internal/filefmt"
+	"github.com/aitdr/aitdr/enrich/workhours"
 )
 
 // Column and field names recognized, in order of preference, in their
@@ -28,6 +29,18 @@ var (
 	deptNames     = []string{"department", "profiledepartment", "dept", "division"}
 	accountNames  = []string{"linkedaccounts", "accounts", "otheraccounts", "aliases", "identities", "githublogin", "github", "githubusername", "othermails", "proxyaddresses"}
 	nativeIDNames = []string{"id", "objectid", "userid", "externalid", "employeeid"}
+	// A workload's entry (a CMDB or service-account register row) names its
+	// owner and the identity it is.
+	ownerNames            = []string{"owneremail", "owner", "ownedby", "ownedbyemail", "technicalowner", "serviceowner"}
+	workloadIdentityNames = []string{"identityid", "principalid", "principal"}
+	// Time zones and working hours: flat columns, Okta and SCIM timezone,
+	// OpenID zoneinfo, Microsoft Graph mailboxSettings (timeZone and
+	// workingHours with daysOfWeek, startTime, endTime, timeZone.name).
+	timeZoneNames = []string{"timezone", "tz", "zoneinfo", "timezonename", "profiletimezone", "mailboxsettingstimezone",
+		"workinghourstimezone", "workinghourstimezonename", "mailboxsettingsworkinghourstimezonename"}
+	workStartNames = []string{"workinghoursstart", "workstart", "workdaystart", "workinghoursstarttime", "mailboxsettingsworkinghoursstarttime"}
+	workEndNames   = []string{"workinghoursend", "workend", "workdayend", "workinghoursendtime", "mailboxsettingsworkinghoursendtime"}
+	workDayNames   = []string{"workingdays", "workdays", "workinghoursdays", "workinghoursdaysofweek", "mailboxsettingsworkinghoursdaysofweek"}
 )
 
 // normalize returns a column or field name in the form the lists above use.
@@ -62,6 +75,10 @@ func (r record) person(file string, line int) (Person, string) {
 		p.Email = p.UserName
 	}
 	if p.Email == "" && p.UserName == "" {
+		// A workload's entry is known by the identity it is.
+		p.UserName = strings.ToLower(r.first(workloadIdentityNames))
+	}
+	if p.Email == "" && p.UserName == "" {
 		return p, "no e-mail address and no user name"
 	}
 	if p.Email != "" && (strings.Count(p.Email, "@") != 1 || strings.HasPrefix(p.Email, "@") || strings.HasSuffix(p.Email, "@")) {
@@ -72,6 +89,25 @@ func (r record) person(file string, line int) (Person, string) {
 		p.DisplayName = strings.TrimSpace(r.first(firstNames) + " " + r.first(lastNames))
 	}
 	p.Manager = strings.ToLower(r.first(managerNames))
+	p.Owner = strings.ToLower(r.first(ownerNames))
+	if tz := r.first(timeZoneNames); tz != "" {
+		loc, err := workhours.LoadZone(tz)
+		if err != nil {
+			return p, "time zone: " + err.Error()
+		}
+		p.TimeZone = loc
+	}
+	start, end, days := r.first(workStartNames), r.first(workEndNames), r.first(workDayNames)
+	switch {
+	case start != "" || end != "":
+		h, err := workhours.Parse(days, start, end)
+		if err != nil {
+			return p, err.Error()
+		}
+		p.WorkingHours = h
+	case days != "":
+		return p, "working days without the working hours' start and end"
+	}
 	p.Team = r.first(teamNames)
 	if p.Team == "" {
 		p.Team = r.first(deptNames)
@@ -89,6 +125,9 @@ func (r record) person(file string, line int) (Person, string) {
 		for _, v := range strings.FieldsFunc(r[n], func(c rune) bool { return c == ';' || c == ',' || c == '|' || c == ' ' || c == '\n' }) {
 			add(v)
 		}
+	}
+	for _, n := range workloadIdentityNames {
+		add(r[n])
 	}
 	for _, n := range nativeIDNames {
 		add(r[n])
@@ -114,14 +153,14 @@ func parseCSV(name string, data []byte) ([]Person, error) {
 	known := false
 	for i, h := range header {
 		cols[i] = normalize(h)
-		for _, n := range append(emailNames[:len(emailNames):len(emailNames)], userNames...) {
+		for _, n := range slices.Concat(emailNames, userNames, workloadIdentityNames) {
 			if cols[i] == n {
 				known = true
 			}
 		}
 	}
 	if !known {
-		errs.At(1, 1, "no e-mail or user-name column in the header (want one of email, mail, login, userName, userPrincipalName, profile.login, profile.email)")
+		errs.At(1, 1, "no e-mail or user-name column in the header (want one of email, mail, login, userName, userPrincipalName, profile.login, profile.email, or identity_id for workloads)")
 		return nil, errs.Err()
 	}
 	var people []Person

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aitdr/aitdr/enrich/classify"
+	"github.com/aitdr/aitdr/enrich/workhours"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -119,6 +120,10 @@ type Resolved struct {
 	Linked bool
 	// Environment is the identity's own environment.
 	Environment schemas.Environment
+	// Week is the working week of the person the identity belongs to, in
+	// their time zone; not Known for identities that are not a person's
+	// own account, or when the person's time zone is unknown.
+	Week workhours.Week
 }
 
 // Credential is a credential an identity used.
@@ -133,6 +138,22 @@ type Credential struct {
 	// last use, for finding it used from unrelated clients at once; they
 	// are not persisted.
 	Client, Address string
+	// Workloads are the recent workloads that used a long-lived credential,
+	// least recently used last dropped first (not persisted: after a
+	// restore they are met again within minutes).
+	Workloads []Workload
+}
+
+// Workload is one source of a credential's uses: a source address with a
+// client (the user agent's first product token).
+type Workload struct {
+	// Key is a hash of the address and the client, compared on every use.
+	Key uint64
+	// First and Last are the event times (Unix nanoseconds) of its first
+	// and last use.
+	First, Last int64
+	// Name is "<address> <client>", for the evidence.
+	Name string
 }
 
 // Credential returns the identity's credential cid, or nil.

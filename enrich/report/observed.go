@@ -149,6 +149,10 @@ type SharedCredentialAgent struct {
 	SharedCredentials []string `json:"shared_credentials,omitempty"`
 	// SharedWith are those other identities.
 	SharedWith []string `json:"shared_with,omitempty"`
+	// Owner and Team are the agent's, from the observed inventory: who to
+	// ask which workloads hold the credential.
+	Owner string `json:"owner,omitempty"`
+	Team  string `json:"team,omitempty"`
 	// Events counts the agent's events in the window.
 	Events int64 `json:"events"`
 	// Known is true when the assumed inventory names the agent.

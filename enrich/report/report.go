@@ -119,8 +119,10 @@ type GapIdentity struct {
 	AccountType string `json:"account_type"`
 	// Name is the first name it goes by (see ObservedIdentity.Name).
 	Name string `json:"name,omitempty"`
-	// Owner is the person responsible.
+	// Owner is the person responsible, and Team the owning team, as the
+	// directory (or the CMDB's workload register) gives them.
 	Owner string `json:"owner,omitempty"`
+	Team  string `json:"team,omitempty"`
 	// AIServices are the AI services it used in the window.
 	AIServices []string `json:"ai_services,omitempty"`
 	// Events counts its events in the window.
@@ -275,7 +277,7 @@ func Compute(obs *Observed, assumed *Assumed, opts Options) *Report {
 		c.ObservedNotAssumed++
 		r.ObservedNotAssumed = append(r.ObservedNotAssumed, GapIdentity{
 			IdentityID: o.ID, Class: classOf(o.Class), Kind: o.Kind, AccountType: o.AccountType,
-			Name: o.Name(), Owner: o.Owner, AIServices: o.AIServices, Events: o.Events,
+			Name: o.Name(), Owner: o.Owner, Team: o.Team, AIServices: o.AIServices, Events: o.Events,
 			FirstSeen: o.FirstSeen, LastSeen: o.LastSeen,
 		})
 	}
@@ -361,8 +363,16 @@ func Compute(obs *Observed, assumed *Assumed, opts Options) *Report {
 	for i := range hr.PersonalSensitive {
 		hr.PersonalSensitive[i].Known = knownID[hr.PersonalSensitive[i].IdentityID]
 	}
+	owners := make(map[string]*ObservedIdentity, len(obs.Identities))
+	for i := range obs.Identities {
+		owners[obs.Identities[i].ID] = &obs.Identities[i]
+	}
 	for i := range hr.SharedCredentialAgents {
-		hr.SharedCredentialAgents[i].Known = knownID[hr.SharedCredentialAgents[i].IdentityID]
+		a := &hr.SharedCredentialAgents[i]
+		a.Known = knownID[a.IdentityID]
+		if o := owners[a.IdentityID]; o != nil {
+			a.Owner, a.Team = o.Owner, o.Team
+		}
 	}
 	for i := range hr.DevToProd {
 		hr.DevToProd[i].Known = knownID[hr.DevToProd[i].IdentityID]

@@ -61,9 +61,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	p("\nObserved, not assumed (%d)\n", len(r.ObservedNotAssumed))
 	rows = nil
 	for _, g := range r.ObservedNotAssumed {
-		rows = append(rows, []string{g.Class, g.IdentityID, g.Name, g.AccountType, joinList(g.AIServices), n(g.Events), formatTime(g.LastSeen)})
+		rows = append(rows, []string{g.Class, g.IdentityID, g.Name, g.Owner, g.Team, g.AccountType, joinList(g.AIServices), n(g.Events), formatTime(g.LastSeen)})
 	}
-	table([]string{"CLASS", "IDENTITY", "NAME", "ACCOUNT", "AI SERVICES", "EVENTS", "LAST SEEN"}, rows)
+	table([]string{"CLASS", "IDENTITY", "NAME", "OWNER", "TEAM", "ACCOUNT", "AI SERVICES", "EVENTS", "LAST SEEN"}, rows)
 
 	p("\nAssumed, not seen (%d)\n", len(r.AssumedNotSeen))
 	rows = nil
@@ -111,10 +111,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	p("\nHigh risk: agents on shared credentials (%d)\n", len(r.HighRisk.SharedCredentialAgents))
 	rows = nil
 	for _, h := range r.HighRisk.SharedCredentialAgents {
-		rows = append(rows, []string{h.IdentityID, joinList(h.SharedCredentials), joinList(h.SharedWith), yesNo(h.InventoryFlag),
+		rows = append(rows, []string{h.IdentityID, h.Owner, h.Team, joinList(h.SharedCredentials), joinList(h.SharedWith), yesNo(h.InventoryFlag),
 			n(h.Events), yesNo(h.Known)})
 	}
-	table([]string{"IDENTITY", "CREDENTIALS", "SHARED WITH", "INVENTORY FLAG", "EVENTS", "KNOWN"}, rows)
+	table([]string{"IDENTITY", "OWNER", "TEAM", "CREDENTIALS", "SHARED WITH", "INVENTORY FLAG", "EVENTS", "KNOWN"}, rows)
 
 	p("\nHigh risk: dev and test identities reaching production (%d)\n", len(r.HighRisk.DevToProd))
 	rows = nil

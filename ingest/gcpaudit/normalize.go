@@ -5,6 +5,8 @@
 // service account keys and impersonation (IAM Credentials), Vertex AI
 // inference, model management and training, Cloud Storage object reads,
 // Secret Manager access and Cloud Logging sink changes mapped for detection.
+// A Cloud Storage call targets its bucket (type "gcs_bucket"), as an S3
+// data event does; the object is the attribute "gcp.gcs.object".
 //
 // Identity ids are "gcp:<account>:<principal>": a service account's account
 // is the project (or project number) its e-mail names, a user's the
@@ -195,6 +197,9 @@ func (s *Source) fill(le *logEntry, ev *schemas.Event) error {
 		if ev.AI.Model == "" && ev.Target.Type == "model" {
 			ev.AI.Model = ev.Target.Name
 		}
+	}
+	if service == serviceStorage {
+		a.set(AttrGCSObject, storageObject(resourceName))
 	}
 	if sa := segmentAfter(ev.Target.ID, "serviceAccounts/"); sa != "" && ev.Target.Type == "service_account_key" {
 		a.set("gcp.service_account", sa)
@@ -401,10 +406,57 @@ func target(le *logEntry, p *auditLog, service, methodName, resourceName, projec
 		// project id tells a cross-project target.
 		t.Tenant = rp
 	}
-	if service == serviceStorage && strings.HasPrefix(t.Type, "object") {
-		t.Type = "storage_object"
+	if service == serviceStorage {
+		t = storageTarget(t, name)
 	}
 	return t
+}
+
+// TargetTypeGCSBucket is the target type of Cloud Storage calls: the
+// bucket, as CloudTrail's S3 data events name the bucket ("s3_bucket");
+// the object of an object call is the attribute AttrGCSObject, as the S3
+// key is "aws.s3.key". A store is what has an owner, a classification and
+// a usual set of readers; its objects come and go.
+const TargetTypeGCSBucket = "gcs_bucket"
+
+// AttrGCSObject is the attribute holding the object name of a Cloud
+// Storage object call ("exports/2025-05/tickets-0001.jsonl").
+const AttrGCSObject = "gcp.gcs.object"
+
+// storageTarget makes the target of a Cloud Storage call its bucket
+// ("projects/_/buckets/<bucket>"); a call on something else (a project's
+// HMAC keys, a notification config) keeps its target.
+func storageTarget(t schemas.Target, name string) schemas.Target {
+	path := strings.TrimPrefix(name, "//storage.googleapis.com/")
+	i := strings.Index(path, "buckets/")
+	if i < 0 {
+		return t
+	}
+	bucket := path[i+len("buckets/"):]
+	if j := strings.IndexByte(bucket, '/'); j >= 0 {
+		rest := bucket[j+1:]
+		bucket = bucket[:j]
+		if !strings.HasPrefix(rest, "objects/") {
+			return t // a bucket's ACL, notification or other sub-resource
+		}
+	}
+	if bucket == "" {
+		return t
+	}
+	t.Type = TargetTypeGCSBucket
+	t.ID = srcjson.Clean(path[:i] + "buckets/" + bucket)
+	t.Name = srcjson.Clean(bucket)
+	return t
+}
+
+// storageObject returns the object a Cloud Storage resource name names
+// ("projects/_/buckets/b/objects/o" is "o"), or "".
+func storageObject(name string) string {
+	i := strings.Index(name, "/objects/")
+	if i < 0 || !strings.Contains(name[:i], "buckets/") {
+		return ""
+	}
+	return name[i+len("/objects/"):]
 }
 
 // isNumber reports whether s is all digits.

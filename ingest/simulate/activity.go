@@ -149,7 +149,7 @@ func (pa *personActivity) openaiKey(g *engine, a *actor, t time.Time) {
 // builderAWS returns the builder's IAM user in account, on the CLI.
 func builderAWS(p *person, account string) *awsPrincipal {
 	return &awsPrincipal{
-		account: account, userName: p.login, userID: p.awsUserIDs[account], accessKey: p.awsKey,
+		account: account, userName: p.login, userID: p.awsUserIDs[account], accessKey: p.awsKeys[account],
 		identity: p.awsIdentity(account),
 	}
 }
@@ -305,10 +305,13 @@ func (aa *agentActivity) step(g *engine, a *actor, t time.Time) {
 		}
 		a.push(g.gcpAudit(r, t, who, call))
 	case archEntraAgent:
+		// The service principal's name is the agent's it was created for,
+		// whichever workload holds its secret.
+		sp := c.shared[0].name
 		if r.chance(0.8) {
-			a.push(g.entraServiceSignIn(r, t, c, ag.name, ag.ip, "Azure OpenAI Service", entraCognitive))
+			a.push(g.entraServiceSignIn(r, t, c, sp, ag.ip, "Azure OpenAI Service", entraCognitive))
 		} else {
-			a.push(g.entraServiceSignIn(r, t, c, ag.name, ag.ip, "Microsoft Graph", entraGraph))
+			a.push(g.entraServiceSignIn(r, t, c, sp, ag.ip, "Microsoft Graph", entraGraph))
 		}
 	case archK8sAgent:
 		who := serviceAccountPrincipal(c.cluster.ID, c.namespace, ag.name, ag.name+"-"+stableHex(g.cfg.Seed, "pod:"+ag.name, 5), ag.ip, ag.userAgent)

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,9 +18,14 @@ import (
 // Context file names, written by WriteContext.
 const (
 	// FileDirectoryCSV and FileDirectoryJSON are the directory export:
-	// people with e-mail, team, manager and linked accounts.
+	// people with e-mail, team, manager, time zone, working hours and
+	// linked accounts.
 	FileDirectoryCSV  = "directory.csv"
 	FileDirectoryJSON = "directory.json"
+	// FileWorkloads is the CMDB's register of workload identities: each
+	// agent credential with the agent it was issued to, its owner and
+	// team, in a form the enrich stage reads as a directory file.
+	FileWorkloads = "workloads.csv"
 	// FileEnvironments maps accounts, tenants, orgs, projects and cluster
 	// namespaces to their environment (YAML).
 	FileEnvironments = "environments.yaml"
@@ -51,9 +57,74 @@ type DirectoryPerson struct {
 	ManagerEmail string `json:"manager_email,omitempty"`
 	// TimeZone is where the person works.
 	TimeZone string `json:"time_zone"`
+	// WorkingHours are the working hours the person set in the
+	// directory (as calendar working hours are), absent for those who
+	// set none.
+	WorkingHours *WorkingHours `json:"working_hours,omitempty"`
 	// Accounts are the aitdr identity ids of the person's corporate
 	// accounts, linked by the directory.
 	Accounts []string `json:"accounts"`
+}
+
+// WorkingHours are a person's working days and hours, local time.
+type WorkingHours struct {
+	// Days are the working days, "Mon-Fri".
+	Days string `json:"days"`
+	// Start and End are the local times the working day starts and ends,
+	// "08:30".
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// directoryHours are the working hours a person sets in the directory:
+// their working day rounded out to half hours, Monday to Friday. One
+// person in five sets none.
+func directoryHours(p *person) *WorkingHours {
+	if p.index%5 == 4 {
+		return nil
+	}
+	start := math.Floor(p.rhythm.start*2) / 2
+	end := math.Ceil((p.rhythm.start+p.rhythm.length)*2) / 2
+	clock := func(h float64) string {
+		m := int(math.Round(h * 60))
+		return fmt.Sprintf("%02d:%02d", m/60, m%60)
+	}
+	return &WorkingHours{Days: "Mon-Fri", Start: clock(start), End: clock(min(end, 24))}
+}
+
+// Workload is one workload identity of the CMDB's register.
+type Workload struct {
+	// IdentityID is the aitdr identity id of the credential.
+	IdentityID string `json:"identity_id"`
+	// Name is the workload the credential was issued to.
+	Name string `json:"name"`
+	// Kind is what the workload is: ai_agent.
+	Kind string `json:"kind"`
+	// OwnerEmail is the e-mail of the person responsible.
+	OwnerEmail string `json:"owner_email"`
+	// Team is the owning team.
+	Team string `json:"team"`
+	// Environment is prod or dev.
+	Environment schemas.Environment `json:"environment"`
+}
+
+// Workloads returns the CMDB's register of workload identities: one row
+// per agent credential, naming the agent it was issued to (the first of
+// those that share it), its owner and its team. It lists every agent
+// credential, registered as an AI agent or not: the register is where
+// credentials are requested, the assumed inventory what the AI team
+// believes runs.
+func (s *Simulator) Workloads() []Workload {
+	var out []Workload
+	for _, c := range s.pop.creds {
+		a := c.shared[0]
+		w := Workload{IdentityID: c.identity, Name: a.name, Kind: string(schemas.ClassAIAgent), Team: a.team, Environment: a.env}
+		if a.owner != nil {
+			w.OwnerEmail = a.owner.email
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // Directory is the directory export in JSON.
@@ -71,7 +142,7 @@ func (s *Simulator) Directory() Directory {
 	for _, p := range s.pop.people {
 		dp := DirectoryPerson{
 			PersonID: p.id, Email: p.email, DisplayName: p.display, Team: p.team, Title: p.title,
-			TimeZone: p.rhythm.zone, Accounts: p.accounts(t),
+			TimeZone: p.rhythm.zone, WorkingHours: directoryHours(p), Accounts: p.accounts(t),
 		}
 		if p.manager != nil && p.manager != p {
 			dp.ManagerEmail = p.manager.email
@@ -220,9 +291,10 @@ func personClass(r role) schemas.IdentityClass {
 
 // WriteContext writes the context files of the population into dir,
 // which it creates: the directory export (FileDirectoryCSV and
-// FileDirectoryJSON), the environment map (FileEnvironments), the data
-// catalog (FileDataCatalog), the assumed inventory (FileAssumedInventory)
-// and the ground truth (FilePopulation). docs/simulate.md describes the
+// FileDirectoryJSON), the CMDB's workload register (FileWorkloads), the
+// environment map (FileEnvironments), the data catalog (FileDataCatalog),
+// the assumed inventory (FileAssumedInventory) and the ground truth
+// (FilePopulation). docs/simulate.md describes the
 // formats. The files depend on the configuration and seed only.
 func (s *Simulator) WriteContext(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -234,6 +306,7 @@ func (s *Simulator) WriteContext(dir string) error {
 	}{
 		{FileDirectoryCSV, s.directoryCSV},
 		{FileDirectoryJSON, func() ([]byte, error) { return marshalIndent(s.Directory()) }},
+		{FileWorkloads, s.workloadsCSV},
 		{FileEnvironments, s.environmentsYAML},
 		{FileDataCatalog, s.dataCatalogCSV},
 		{FileAssumedInventory, s.assumedInventoryCSV},
@@ -277,7 +350,9 @@ func writeCSV(comment string, header []string, rows [][]string) ([]byte, error) 
 
 // Columns of the CSV context files.
 var (
-	DirectoryColumns        = []string{"person_id", "email", "display_name", "team", "title", "manager_email", "time_zone", "accounts"}
+	DirectoryColumns = []string{"person_id", "email", "display_name", "team", "title", "manager_email", "time_zone",
+		"working_days", "working_hours_start", "working_hours_end", "accounts"}
+	WorkloadColumns         = []string{"identity_id", "name", "kind", "owner_email", "team", "environment"}
 	DataCatalogColumns      = []string{"resource", "sensitivity", "type"}
 	AssumedInventoryColumns = []string{"identity_id", "email", "name", "class", "owner_email", "source"}
 )
@@ -285,9 +360,24 @@ var (
 func (s *Simulator) directoryCSV() ([]byte, error) {
 	var rows [][]string
 	for _, p := range s.Directory().People {
-		rows = append(rows, []string{p.PersonID, p.Email, p.DisplayName, p.Team, p.Title, p.ManagerEmail, p.TimeZone, strings.Join(p.Accounts, ";")})
+		var wh WorkingHours
+		if p.WorkingHours != nil {
+			wh = *p.WorkingHours
+		}
+		rows = append(rows, []string{p.PersonID, p.Email, p.DisplayName, p.Team, p.Title, p.ManagerEmail, p.TimeZone,
+			wh.Days, wh.Start, wh.End, strings.Join(p.Accounts, ";")})
 	}
 	return writeCSV("", DirectoryColumns, rows)
+}
+
+func (s *Simulator) workloadsCSV() ([]byte, error) {
+	var rows [][]string
+	for _, w := range s.Workloads() {
+		rows = append(rows, []string{w.IdentityID, w.Name, w.Kind, w.OwnerEmail, w.Team, string(w.Environment)})
+	}
+	// No comment line: directory readers take the first line for the
+	// header.
+	return writeCSV("", WorkloadColumns, rows)
 }
 
 func (s *Simulator) environmentsYAML() ([]byte, error) {
@@ -319,7 +409,7 @@ func (s *Simulator) dataCatalogCSV() ([]byte, error) {
 	prodProject := p.gcpProject(schemas.EnvProduction, 0).ID
 	devProject := p.gcpProject(schemas.EnvDevelopment, 0).ID
 	s3 := func(bucket string) string { return "arn:aws:s3:::" + bucket }
-	gcs := func(bucket string) string { return "projects/_/buckets/" + bucket + "/*" }
+	gcs := func(bucket string) string { return "projects/_/buckets/" + bucket }
 	rows := [][]string{
 		{s3(p.exportsBucket()), string(schemas.SensitivityRestricted), "s3_bucket"},
 		{s3(p.weightsBucket()), string(schemas.SensitivityRestricted), "s3_bucket"},
@@ -329,10 +419,10 @@ func (s *Simulator) dataCatalogCSV() ([]byte, error) {
 		{s3(p.knowledgeBucket(schemas.EnvDevelopment)), string(schemas.SensitivityInternal), "s3_bucket"},
 		{s3(p.artifactsBucket()), string(schemas.SensitivityInternal), "s3_bucket"},
 		{s3(p.prefix + "-ci-artifacts"), string(schemas.SensitivityInternal), "s3_bucket"},
-		{gcs(p.gcsDatasets()), string(schemas.SensitivityConfidential), "storage_object"},
-		{gcs(p.gcsModels(prodProject)), string(schemas.SensitivityRestricted), "storage_object"},
-		{gcs(devProject + "-datasets"), string(schemas.SensitivityConfidential), "storage_object"},
-		{gcs(prodProject + "-backups"), string(schemas.SensitivityRestricted), "storage_object"},
+		{gcs(p.gcsDatasets()), string(schemas.SensitivityConfidential), "gcs_bucket"},
+		{gcs(p.gcsModels(prodProject)), string(schemas.SensitivityRestricted), "gcs_bucket"},
+		{gcs(devProject + "-datasets"), string(schemas.SensitivityConfidential), "gcs_bucket"},
+		{gcs(prodProject + "-backups"), string(schemas.SensitivityRestricted), "gcs_bucket"},
 		{"*", string(schemas.SensitivityRestricted), "secrets"},
 		{"*", string(schemas.SensitivityInternal), "configmaps"},
 	}

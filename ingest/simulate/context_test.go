@@ -43,7 +43,7 @@ func TestContextGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "context")
-	names := []string{simulate.FileDirectoryCSV, simulate.FileDirectoryJSON, simulate.FileEnvironments,
+	names := []string{simulate.FileDirectoryCSV, simulate.FileDirectoryJSON, simulate.FileWorkloads, simulate.FileEnvironments,
 		simulate.FileDataCatalog, simulate.FileAssumedInventory, simulate.FilePopulation}
 	for _, name := range names {
 		got, err := os.ReadFile(filepath.Join(dir, name))
@@ -119,12 +119,20 @@ func TestContextMatchesTheRecords(t *testing.T) {
 	if len(rows) != len(dirJSON.People) {
 		t.Fatalf("%d CSV rows, %d JSON people", len(rows), len(dirJSON.People))
 	}
-	linked, linkedSeen := 0, 0
+	col := func(name string) int { return slices.Index(simulate.DirectoryColumns, name) }
+	linked, linkedSeen, withHours := 0, 0, 0
 	emails := map[string]bool{}
 	for i, p := range dirJSON.People {
 		emails[p.Email] = true
-		if rows[i][1] != p.Email || rows[i][7] != strings.Join(p.Accounts, ";") {
-			t.Errorf("person %s: CSV %v", p.PersonID, rows[i])
+		var wh simulate.WorkingHours
+		if p.WorkingHours != nil {
+			wh = *p.WorkingHours
+			withHours++
+		}
+		if rows[i][col("email")] != p.Email || rows[i][col("accounts")] != strings.Join(p.Accounts, ";") ||
+			rows[i][col("time_zone")] != p.TimeZone || rows[i][col("working_days")] != wh.Days ||
+			rows[i][col("working_hours_start")] != wh.Start || rows[i][col("working_hours_end")] != wh.End {
+			t.Errorf("person %s: CSV %v, JSON %+v", p.PersonID, rows[i], p)
 		}
 		for _, id := range p.Accounts {
 			linked++
@@ -140,6 +148,34 @@ func TestContextMatchesTheRecords(t *testing.T) {
 	}
 	if float64(linkedSeen) < 0.8*float64(linked) {
 		t.Errorf("only %d of %d linked accounts seen in the records", linkedSeen, linked)
+	}
+	if n := len(dirJSON.People); withHours == 0 || withHours == n {
+		t.Errorf("%d of %d people set working hours: want most, not all", withHours, n)
+	}
+
+	// Workloads: every agent credential once, with its owner and team,
+	// each seen in the records.
+	truthAgents := s.Truth().Agents
+	creds := map[string]simulate.TruthAgent{}
+	for _, a := range truthAgents {
+		if _, ok := creds[a.IdentityID]; !ok {
+			creds[a.IdentityID] = a
+		}
+	}
+	wl := readCSV(t, filepath.Join(dir, simulate.FileWorkloads), simulate.WorkloadColumns)
+	if len(wl) != len(creds) {
+		t.Errorf("%d workload rows, %d agent credentials", len(wl), len(creds))
+	}
+	for _, r := range wl {
+		a, ok := creds[r[0]]
+		switch {
+		case !ok:
+			t.Errorf("workload %v is no agent's credential", r)
+		case r[1] != a.Name || r[3] != a.OwnerEmail || r[4] != a.Team || r[3] == "" || r[4] == "" || !emails[r[3]]:
+			t.Errorf("workload %v, agent %+v", r, a)
+		case seen[r[0]] == nil:
+			t.Errorf("workload %s not seen in the records", r[0])
+		}
 	}
 
 	// Environments: every AWS account, Entra tenant, GCP project and
@@ -170,30 +206,27 @@ func TestContextMatchesTheRecords(t *testing.T) {
 		}
 	}
 
-	// Data catalog: every bucket and object read is classified.
-	var exact []string
-	var prefixes []string
+	// Data catalog: every bucket read or written, S3 or Cloud Storage, is
+	// classified by its id and type, as the normalizers name buckets.
+	exact := map[string]string{}
 	for _, r := range readCSV(t, filepath.Join(dir, simulate.FileDataCatalog), simulate.DataCatalogColumns) {
 		if !schemas.Sensitivity(r[1]).Valid() {
 			t.Errorf("catalog row %v", r)
 		}
-		if p, ok := strings.CutSuffix(r[0], "*"); ok {
-			prefixes = append(prefixes, p)
-		} else {
-			exact = append(exact, r[0])
+		exact[r[0]] = r[2]
+	}
+	buckets := 0
+	for _, n := range events {
+		switch id, typ := n.ev.Target.ID, n.ev.Target.Type; typ {
+		case "s3_bucket", "gcs_bucket":
+			buckets++
+			if exact[id] != typ {
+				t.Errorf("%s %s is not in the data catalog", typ, id)
+			}
 		}
 	}
-	for _, n := range events {
-		switch id := n.ev.Target.ID; n.ev.Target.Type {
-		case "s3_bucket":
-			if !slices.Contains(exact, id) {
-				t.Errorf("bucket %s is not in the data catalog", id)
-			}
-		case "storage_object":
-			if !slices.ContainsFunc(prefixes, func(p string) bool { return p != "" && strings.HasPrefix(id, p) }) {
-				t.Errorf("object %s is not in the data catalog", id)
-			}
-		}
+	if buckets == 0 {
+		t.Error("no bucket read or written in the records")
 	}
 
 	// Assumed inventory: part of what is seen, plus some never seen.

@@ -396,3 +396,25 @@ func checkScenario(t *testing.T, l simulate.Label, evs []normalized) {
 		t.Errorf("%s: class %q", l.Instance, l.IdentityClass)
 	}
 }
+
+// TestCredentialsBelongToOneIdentity shows every credential id the records
+// carry belongs to one identity, as an access key belongs to one IAM user
+// in one account: the credentials the population shares are shared by
+// workloads on one identity, never by two identities by accident.
+func TestCredentialsBelongToOneIdentity(t *testing.T) {
+	_, _, _, events := smallRunEvents(t)
+	owner := map[string]string{}
+	for _, n := range events {
+		id, cred := n.ev.Identity.ID, n.ev.Identity.CredentialID
+		if cred == "" || id == "" {
+			continue
+		}
+		if prev, ok := owner[cred]; ok && prev != id {
+			t.Fatalf("credential %s is carried by %s and %s", cred, prev, id)
+		}
+		owner[cred] = id
+	}
+	if len(owner) < 10 {
+		t.Fatalf("only %d credentials in the records", len(owner))
+	}
+}

@@ -43,7 +43,7 @@ type person struct {
 	registered              bool
 	sessionDay              int // last local day with a session, to start one a day
 	openAIHour, claudeDay   int64
-	awsKey                  string // the AKIA key of the builder's CLI
+	awsKeys                 map[string]string // the AKIA key of the builder's CLI, per account: a key is its IAM user's
 	awsUserIDs              map[string]string
 	devCluster, prodCluster *Tenant
 }
@@ -302,10 +302,18 @@ func (pop *population) buildPeople(r rng, pc Population) {
 			}
 			p.claude = r.chance(0.5)
 			p.apps = pickApps(r, sanctionedApps, 1, 2)
-			p.awsKey = "AKIA" + r.chars(base32AWS, 16)
+			firstKey := "AKIA" + r.chars(base32AWS, 16)
 			p.awsUserIDs = map[string]string{}
-			for _, a := range pop.cfg.Tenants.AWSAccounts {
+			p.awsKeys = map[string]string{}
+			for i, a := range pop.cfg.Tenants.AWSAccounts {
 				p.awsUserIDs[a.ID] = "AIDA" + r.chars(base32AWS, 17)
+				// Each account's IAM user has its own key; the keys of the
+				// other accounts come from a stream of their own, so that
+				// the population's draws stay as they were.
+				p.awsKeys[a.ID] = firstKey
+				if i > 0 {
+					p.awsKeys[a.ID] = "AKIA" + stableChars(pop.cfg.Seed, "awskey:"+p.login+":"+a.ID, base32AWS, 16)
+				}
 			}
 			p.devCluster = byEnv(pop.cfg.Tenants.K8sClusters, schemas.EnvDevelopment)
 			p.prodCluster = byEnv(pop.cfg.Tenants.K8sClusters, schemas.EnvProduction)

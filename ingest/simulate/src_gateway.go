@@ -159,9 +159,12 @@ func (g *engine) gatewayAgentCall(r rng, t time.Time, a *agent, tool bool) Recor
 		callType, category, tool_ = "call_mcp_tool", schemas.CategoryOther, "tickets-lookup_ticket"
 		messages = nil
 	}
+	// The key's team and user are the key's, set when it was issued to
+	// its agent, whichever workload holds it now.
+	holder := c.shared[0]
 	owner := ""
-	if a.owner != nil {
-		owner = a.owner.email
+	if holder.owner != nil {
+		owner = holder.owner.email
 	}
 	dur := 0.4 + r.Float64()*3
 	start := float64(t.UnixMilli()) / 1000
@@ -180,10 +183,10 @@ func (g *engine) gatewayAgentCall(r rng, t time.Time, a *agent, tool bool) Recor
 		ModelGroup:       gm.model,
 		APIBase:          gm.apiBase,
 		Metadata: litellmMetadata{
-			KeyHash: c.keyHash, KeyAlias: c.alias, TeamID: "team-" + a.team, TeamAlias: a.team, UserID: owner, UserEmail: owner,
-			RequestRoute: "/v1/chat/completions", RequesterIP: a.ip, UserAgent: a.userAgent, Tags: []string{"agent", a.team},
+			KeyHash: c.keyHash, KeyAlias: c.alias, TeamID: "team-" + holder.team, TeamAlias: holder.team, UserID: owner, UserEmail: owner,
+			RequestRoute: "/v1/chat/completions", RequesterIP: a.ip, UserAgent: a.userAgent, Tags: []string{"agent", holder.team},
 		},
-		RequestTags: []string{"agent", a.team},
+		RequestTags: []string{"agent", holder.team},
 		Messages:    messages,
 		MCPToolName: tool_,
 		Response:    map[string]any{"choices": []map[string]any{{"message": chatMessage{Role: "assistant", Content: "Done."}}}},

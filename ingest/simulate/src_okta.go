@@ -222,11 +222,15 @@ func slugOf(name string) string {
 
 // stableID returns n base62 characters that depend on the seed and name
 // only, for ids several actors share (an application, a resource).
-func stableID(seed int64, name string, n int) string {
+func stableID(seed int64, name string, n int) string { return stableChars(seed, name, base62, n) }
+
+// stableChars returns n characters of alphabet that depend on the seed and
+// name only.
+func stableChars(seed int64, name, alphabet string, n int) string {
 	h := uint64(1469598103934665603)
 	for i := range len(name) {
 		h ^= uint64(name[i])
 		h *= 1099511628211
 	}
-	return newRNG(seed, h).chars(base62, n)
+	return newRNG(seed, h).chars(alphabet, n)
 }
