@@ -39,7 +39,7 @@ AITDR_TEST_NATS_URL ?= nats://127.0.0.1:$(NATS_PORT)
 # Packages of the integration suites, and go test flags for them: one package
 # at a time, since they share one broker. ./deploy/reliability (within
 # ./deploy/..., named for clarity) is the reliability suite: aitdr run killed,
-# starved of ClickHouse and NATS, fed poison and overloaded, about 4 minutes
+# starved of ClickHouse and NATS, fed poison and overloaded, about 3.5 minutes
 # (docs/reliability.md; AITDR_RELIABILITY_CLICKHOUSE_OUTAGE and
 # AITDR_RELIABILITY_NATS_OUTAGE shorten its outages).
 TEST_KAFKA_PKGS ?= ./internal/... ./deploy/... ./deploy/reliability ./ingest/stage/... ./ingest/input/... ./schemas/clickhouse/... ./baseline/... ./ingest/simulate/... ./enrich/

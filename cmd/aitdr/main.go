@@ -34,15 +34,23 @@ func main() {
 // globalFlags are the flags every subcommand shares.
 type globalFlags struct {
 	configPath string
+	// runtime says how load set the Go runtime (runtime.*), for the log.
+	runtime string
 }
 
-// load reads the configuration the flags and environment point at.
+// load reads the configuration the flags and environment point at and
+// applies its runtime section to this process.
 func (g *globalFlags) load() (config.Config, error) {
 	path := g.configPath
 	if path == "" {
 		path = os.Getenv("AITDR_CONFIG")
 	}
-	return config.Load(path, os.LookupEnv)
+	cfg, err := config.Load(path, os.LookupEnv)
+	if err != nil {
+		return cfg, err
+	}
+	g.runtime = cfg.Runtime.Apply(os.LookupEnv)
+	return cfg, nil
 }
 
 func newRootCommand() *cobra.Command {

@@ -84,6 +84,7 @@ enrich stage unless the config names its own.`,
 			}
 			logger := cfg.Log.Logger(logOut)
 			slog.SetDefault(logger)
+			logger.Info("go runtime", "settings", g.runtime)
 			var opts runOptions
 			opts.started = func(e endpoints) { e.print(out) }
 			if simulateTraffic {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/config"
 	"github.com/aitdr/aitdr/internal/kafkatest"
 	"github.com/aitdr/aitdr/internal/stream"
 	"github.com/aitdr/aitdr/schemas"
@@ -178,8 +179,8 @@ func TestSustainedOverload(t *testing.T) {
 	}
 	largest := largestRecord(t, brokers, p.topic(schemas.TopicScored), 2000)
 	limit := memoryBound(idle, largest)
-	t.Logf("memory bound: idle %d MiB + 2 x (%d stages x (%d MiB in flight + %d records polled x %d bytes) + %d partitions fetched x %d MiB x %d) = %d MiB",
-		idle>>20, len(stageTopics), stream.DefaultMaxInFlightBytes>>20, stream.DefaultMaxPollRecords, largest,
+	t.Logf("memory bound: idle %d MiB + %d x (%d stages x (%d MiB in flight + %d records polled x %d bytes) + %d partitions fetched x %d MiB x %d) = %d MiB",
+		idle>>20, gcHeadroom(), len(stageTopics), stream.DefaultMaxInFlightBytes>>20, stream.DefaultMaxPollRecords, largest,
 		partitions*(1+1+1+1+3), fetchPartitionBytes>>20, decompression, limit>>20)
 	if hwm > limit {
 		t.Errorf("peak resident memory %d MiB, over the %d MiB the in-flight limits allow", hwm>>20, limit>>20)
@@ -202,9 +203,10 @@ var stageTopics = []int{1, 1, 1, 1, 3}
 // flight or buffered at a time.
 const fetchPartitionBytes = 1 << 20
 
-// decompression is how much larger records are in memory than on the
-// wire: snappy, the producers' default, shrinks these JSON-bearing
-// records about four times.
+// decompression is how much larger records may be in memory than on the
+// wire: the producers send uncompressed to a broker on loopback (as here),
+// and snappy, used elsewhere, shrinks these JSON-bearing records about
+// four times; the bound takes the larger.
 const decompression = 4
 
 // memoryBound is the most resident memory the pipeline may reach under
@@ -213,9 +215,9 @@ const decompression = 4
 // (stream.DefaultMaxInFlightBytes), one polled batch being processed
 // (stream.DefaultMaxPollRecords records of at most largest bytes) and one
 // buffered fetch (a partition's fetch bytes per partition consumed,
-// decompressed); twice that for the garbage collector's headroom (GOGC=100
-// lets the heap grow to twice what is live); over what the process holds
-// idle. A process that buffered the backlog instead of leaving it in Kafka
+// decompressed); times the garbage collector's headroom (runtime.gc_percent,
+// default 200, lets the heap grow to three times what is live); over what
+// the process holds idle. A process that buffered the backlog instead of leaving it in Kafka
 // would go past it: the load is gigabytes of records over all topics.
 func memoryBound(idle int64, largest int) int64 {
 	var live int64
@@ -224,8 +226,12 @@ func memoryBound(idle int64, largest int) int64 {
 			int64(stream.DefaultMaxPollRecords)*int64(largest) +
 			int64(topics*partitions*fetchPartitionBytes*decompression)
 	}
-	return idle + 2*live
+	return idle + gcHeadroom()*live
 }
+
+// gcHeadroom is how many times its live heap the pipeline's heap may grow
+// to under the default runtime.gc_percent.
+func gcHeadroom() int64 { return 1 + int64(config.Default().Runtime.GCPercent)/100 }
 
 // largestRecord returns the size of the largest of the first n records of
 // topic: the pipeline's largest records are the scored events, which carry

@@ -44,6 +44,8 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// Log chooses the log level and format.
 	Log Log `yaml:"log"`
+	// Runtime tunes the Go runtime: garbage collection and memory limit.
+	Runtime Runtime `yaml:"runtime"`
 	// Kafka is the event bus: external brokers, or the in-process cluster.
 	Kafka Kafka `yaml:"kafka"`
 	// NATS carries alerts to the responder and forwarders.
@@ -258,6 +260,7 @@ func Default() Config {
 	return Config{
 		DataDir: "data",
 		Log:     Log{Level: "info", Format: "text"},
+		Runtime: Runtime{GCPercent: DefaultGCPercent, MemoryLimit: "auto"},
 		Kafka: Kafka{
 			EmbeddedListen: "127.0.0.1:9092",
 			ClientID:       "aitdr",
@@ -434,6 +437,7 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q is not one of text, json", c.Log.Format)
 	}
+	c.Runtime.validate(bad)
 
 	for i, b := range c.Kafka.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
