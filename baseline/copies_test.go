@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/metrictest"
+
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/aitdr/aitdr/baseline"
 	"github.com/aitdr/aitdr/internal/kafkatest"
@@ -246,20 +246,9 @@ func TestCopiesCounted(t *testing.T) {
 	if err := w.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == baseline.MetricEvents {
-				for _, p := range sum.DataPoints {
-					v, _ := p.Attributes.Value(attribute.Key("aitdr.outcome"))
-					got[v.AsString()] += p.Value
-				}
-			}
-		}
+	for _, outcome := range []string{"folded", "copy"} {
+		got[outcome] = metrictest.Sum(t, reader, baseline.MetricEvents, "aitdr.outcome", outcome)
 	}
 	if got["folded"] != 10 || got["copy"] != 3 {
 		t.Errorf("%s = %v, want 10 folded and 3 copy", baseline.MetricEvents, got)

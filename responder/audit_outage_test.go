@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/metrictest"
+
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/aitdr/aitdr/responder"
 	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
@@ -39,34 +40,6 @@ func (l *logBuffer) lines(msg string) []string {
 		}
 	}
 	return out
-}
-
-// metricValue returns the int64 sum or gauge name, summed over attributes.
-func metricValue(t *testing.T, reader *sdkmetric.ManualReader, name string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != name {
-				continue
-			}
-			switch d := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, dp := range d.DataPoints {
-					n += dp.Value
-				}
-			case metricdata.Gauge[int64]:
-				for _, dp := range d.DataPoints {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
 }
 
 // While every audit write fails (here the audit database does not exist
@@ -103,10 +76,10 @@ func TestAuditOutageIsLoggedRateLimitedAndLosesNoRow(t *testing.T) {
 	// Four action rows per alert (planned and succeeded for each of two
 	// steps) and its time to respond.
 	const rows = alerts * (4 + 1)
-	eventually(t, "every audit row waiting", func() bool { return metricValue(t, reader, responder.MetricAuditWaiting) >= rows })
+	eventually(t, "every audit row waiting", func() bool { return metrictest.Sum(t, reader, responder.MetricAuditWaiting) >= rows })
 	outageStart := time.Now()
 	time.Sleep(3 * interval)
-	failedWrites := metricValue(t, reader, responder.MetricAuditErrors)
+	failedWrites := metrictest.Sum(t, reader, responder.MetricAuditErrors)
 	first := logs.lines("responder: write the audit trail to ClickHouse failed; retrying")
 	summaries := logs.lines("responder: write the audit trail to ClickHouse still failing")
 	if len(first) != 1 || !strings.Contains(first[0], "level=WARN") || !strings.Contains(first[0], "err=") || !strings.Contains(first[0], "table=response_") {
@@ -130,11 +103,11 @@ func TestAuditOutageIsLoggedRateLimitedAndLosesNoRow(t *testing.T) {
 	eventually(t, "every row in ClickHouse", func() bool {
 		return count("response_actions") == alerts*4 && count("response_times") == alerts
 	})
-	eventually(t, "no row waiting", func() bool { return metricValue(t, reader, responder.MetricAuditWaiting) == 0 })
+	eventually(t, "no row waiting", func() bool { return metrictest.Sum(t, reader, responder.MetricAuditWaiting) == 0 })
 	if rec := logs.lines("responder: write the audit trail to ClickHouse recovered"); len(rec) != 1 || !strings.Contains(rec[0], "level=INFO") || !strings.Contains(rec[0], "failed_for=") {
 		t.Errorf("recovery lines %q, want one at info with how long writes failed", rec)
 	}
-	if n := metricValue(t, reader, responder.MetricAuditDropped); n != 0 {
+	if n := metrictest.Sum(t, reader, responder.MetricAuditDropped); n != 0 {
 		t.Errorf("%s = %d, want 0: no record expired", responder.MetricAuditDropped, n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/metrictest"
 	"github.com/aitdr/aitdr/rules"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -148,7 +149,7 @@ func TestSuppressionCountsAndCarries(t *testing.T) {
 	if want := []string{"e0:0", "e2:0", "e5:3"}; !slices.Equal(got, want) {
 		t.Errorf("alerts (first evidence:suppressed) = %v, want %v", got, want)
 	}
-	if n := counter(t, reader, rules.MetricSuppressed, "rule", "test-agent-admin-policy"); n != 3 {
+	if n := metrictest.Sum(t, reader, rules.MetricSuppressed, "rule", "test-agent-admin-policy"); n != 3 {
 		t.Errorf("%s = %d, want 3", rules.MetricSuppressed, n)
 	}
 }
@@ -179,7 +180,7 @@ func TestExceptions(t *testing.T) {
 			if got := len(run(e, tc.event)); got != tc.alerts {
 				t.Errorf("%d alerts, want %d", got, tc.alerts)
 			}
-			if excepted := counter(t, reader, rules.MetricExceptions, "rule", "test-agent-admin-policy"); excepted != int64(1-tc.alerts) {
+			if excepted := metrictest.Sum(t, reader, rules.MetricExceptions, "rule", "test-agent-admin-policy"); excepted != int64(1-tc.alerts) {
 				t.Errorf("%s = %d, want %d", rules.MetricExceptions, excepted, 1-tc.alerts)
 			}
 		})
@@ -212,7 +213,7 @@ rules:
 	if len(alerts) != 2 || alerts[0].Rule.ID != "any-invoke" {
 		t.Fatalf("alerts %v, want one of any-invoke per event", evidenceIDs(alerts))
 	}
-	if n := counter(t, reader, rules.MetricErrors, "rule", "first-finding"); n != 2 {
+	if n := metrictest.Sum(t, reader, rules.MetricErrors, "rule", "first-finding"); n != 2 {
 		t.Errorf("%s = %d, want 2", rules.MetricErrors, n)
 	}
 	if n := strings.Count(logs.String(), "rule=first-finding"); n != 1 {
@@ -336,7 +337,7 @@ func TestStateBounds(t *testing.T) {
 	if n := e.StateKeys(); n != 2 {
 		t.Errorf("%d state keys, want 2", n)
 	}
-	if n := counter(t, reader, rules.MetricEvictions, "rule", "burst"); n != 3 {
+	if n := metrictest.Sum(t, reader, rules.MetricEvictions, "rule", "burst"); n != 3 {
 		t.Errorf("%s = %d, want 3", rules.MetricEvictions, n)
 	}
 }
@@ -370,7 +371,7 @@ func TestIndexSkipsRulesThatCannotMatch(t *testing.T) {
 	}
 	// Every indexed rule fails on an event without findings, so the errors
 	// count the rules the event met: r3 only.
-	if n := counter(t, reader, rules.MetricErrors, "", ""); n != 1 {
+	if n := metrictest.Sum(t, reader, rules.MetricErrors); n != 1 {
 		t.Errorf("the event met %d indexed rules, want 1 (r3)", n)
 	}
 }

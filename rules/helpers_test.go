@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/aitdr/aitdr/rules"
 	"github.com/aitdr/aitdr/schemas"
@@ -74,38 +72,6 @@ func newEngine(t *testing.T, set *rules.Set, opts ...rules.Option) (*rules.Engin
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 	all := append([]rules.Option{rules.WithClock(fixedClock), rules.WithLogger(quietLogger()), rules.WithMeterProvider(mp)}, opts...)
 	return rules.NewEngine(set, all...), reader
-}
-
-// counter returns the sum of the counter name's points whose attribute
-// key has value (or of all points when key is "").
-func counter(t *testing.T, reader *sdkmetric.ManualReader, name, key, value string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != name {
-				continue
-			}
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				if key == "" {
-					n += dp.Value
-					continue
-				}
-				if v, ok := dp.Attributes.Value(attribute.Key(key)); ok && v.AsString() == value {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
 }
 
 // event is a test event builder.

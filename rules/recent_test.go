@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/metrictest"
 	"github.com/aitdr/aitdr/rules"
 	"github.com/aitdr/aitdr/schemas"
 )
@@ -96,7 +97,7 @@ func TestCopiesEvaluatedOnce(t *testing.T) {
 			if !slices.EqualFunc(evidenceIDs(got), evidenceIDs(want), slices.Equal) || !slices.EqualFunc(got, want, sameAlertID) {
 				t.Errorf("alerts with copies %v, without %v", evidenceIDs(got), evidenceIDs(want))
 			}
-			if n := counter(t, reader, rules.MetricCopies, "", ""); n != int64(len(tc.copies)) {
+			if n := metrictest.Sum(t, reader, rules.MetricCopies); n != int64(len(tc.copies)) {
 				t.Errorf("%s = %d, want %d", rules.MetricCopies, n, len(tc.copies))
 			}
 		})
@@ -143,7 +144,7 @@ func TestCopiesRecognizedAfterRestore(t *testing.T) {
 			t.Errorf("copy of e%d (within the last %d) after the restore raised %d alerts, want none", i, remembered, n)
 		}
 	}
-	if n := counter(t, reader, rules.MetricCopies, "", ""); n != 3 {
+	if n := metrictest.Sum(t, reader, rules.MetricCopies); n != 3 {
 		t.Errorf("%s = %d, want 3", rules.MetricCopies, n)
 	}
 	if n := process(second, 1, events[600-remembered-1]); n != 1 {

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aitdr/aitdr/internal/metrictest"
+
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kgo"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/aitdr/aitdr/internal/kafkatest"
 	"github.com/aitdr/aitdr/rules/stage"
@@ -135,26 +136,6 @@ func invoke(t *testing.T, topic string, i int) *kgo.Record {
 	})
 }
 
-// counterSum is the sum of the int64 counter name over its attributes.
-func counterSum(t *testing.T, reader *sdkmetric.ManualReader, name string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, dp := range sum.DataPoints {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
-}
-
 // While NATS is down the stage holds the batch (its offset is not
 // committed) and says so as an operator needs it: one warning with the
 // subject, stream and error when publishing starts failing, then at most
@@ -194,7 +175,7 @@ func TestPublishDuringNATSOutage(t *testing.T) {
 	if got := sum(kafkatest.Committed(t, tp.brokers, group, tp.scored)); got != 1 {
 		t.Errorf("%d events committed while NATS was down, want the 1 published before", got)
 	}
-	failedAttempts := counterSum(t, reader, stage.MetricPublishFailures)
+	failedAttempts := metrictest.Sum(t, reader, stage.MetricPublishFailures)
 	if failedAttempts < 2 {
 		t.Errorf("%s = %d with a summary logged, want at least 2", stage.MetricPublishFailures, failedAttempts)
 	}
