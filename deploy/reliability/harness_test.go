@@ -1,7 +1,6 @@
 package reliability_test
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"maps"
@@ -261,22 +260,15 @@ func (p *process) tail(n int) string {
 // logLines returns the lines of the process's log holding every one of
 // the substrings.
 func (p *process) logLines(subs ...string) []string {
-	f, err := os.Open(p.log)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 next:
-	for sc.Scan() {
+	for _, line := range p.linesFrom(0, 0) {
 		for _, s := range subs {
-			if !strings.Contains(sc.Text(), s) {
+			if !strings.Contains(line, s) {
 				continue next
 			}
 		}
-		out = append(out, sc.Text())
+		out = append(out, line)
 	}
 	return out
 }
