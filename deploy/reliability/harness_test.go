@@ -1,6 +1,7 @@
 package reliability_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"maps"
@@ -255,6 +256,29 @@ func (p *process) tail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// lineCount returns the lines of the process's log so far.
+func (p *process) lineCount() int { return len(p.linesFrom(0, 0)) }
+
+// linesFrom returns the lines of the process's log from line from (0 is
+// the first) up to line to (excluded; 0 for the end), for a test's log:
+// what an operator read in that time.
+func (p *process) linesFrom(from, to int) []string {
+	f, err := os.Open(p.log)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for i := 0; sc.Scan() && (to == 0 || i < to); i++ {
+		if i >= from {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
 }
 
 // logLines returns the lines of the process's log holding every one of

@@ -1,11 +1,9 @@
 package reliability_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -189,29 +187,6 @@ func TestNATSOutage(t *testing.T) {
 	t.Logf("%s: %d alerts; consumer %s acknowledged up to %d, %d redelivered", schemas.StreamAlerts, info.State.Msgs, ci.Name, ci.AckFloor.Stream, ci.NumRedelivered)
 	p.stop()
 	t.Logf("warnings and errors the pipeline logged:%s", p.proc.problems())
-}
-
-// lineCount returns the lines of the process's log so far.
-func (p *process) lineCount() int { return len(p.linesFrom(0, 0)) }
-
-// linesFrom returns the lines of the process's log from line from (0 is
-// the first) up to line to (excluded; 0 for the end), for a test's log:
-// what an operator read in that time.
-func (p *process) linesFrom(from, to int) []string {
-	f, err := os.Open(p.log)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for i := 0; sc.Scan() && (to == 0 || i < to); i++ {
-		if i >= from {
-			out = append(out, sc.Text())
-		}
-	}
-	return out
 }
 
 // check returns the readiness check name of the pipeline's /readyz, and
