@@ -96,6 +96,7 @@ func eventColumns(e *schemas.Event, times *[3]time.Time, feats *map[string]float
 		{"identity_class", cls}, {"class_confidence", &e.Enrichment.ClassConfidence}, {"owner", &e.Enrichment.Owner},
 		{"team", &e.Enrichment.Team}, {"peer_group", &e.Enrichment.PeerGroup}, {"environment", ienv},
 		{"data_sensitivity", dsens}, {"ai_service_status", aistat}, {"registered", &e.Enrichment.Registered},
+		{"off_hours", &e.Enrichment.OffHours}, {"credential_workloads", &e.Enrichment.CredentialWorkloads},
 		{"features_available", &e.Features.Available}, {"learning", &e.Features.Learning},
 		{"features_unavailable_reason", &e.Features.UnavailableReason}, {"features", feats},
 		{"labels", &e.Labels}, {"attributes", &e.Attributes},

@@ -92,6 +92,8 @@ func TestBacktestFromClickHouse(t *testing.T) {
 	var records []*kgo.Record
 	for _, ev := range events {
 		ev.Enrichment.Class = schemas.ClassAIAgent
+		ev.Enrichment.OffHours = true
+		ev.Enrichment.CredentialWorkloads = 3
 		ev.Features.Available = true
 		ev.Features.RateRatio.H1 = 12.5
 		ev.Features.AfterHours = true
@@ -121,6 +123,7 @@ func TestBacktestFromClickHouse(t *testing.T) {
 			t.Errorf("event %s not read back", want.ID)
 		case !got.Time.Equal(want.Time) || got.Identity.ID != want.Identity.ID || got.Action.Name != want.Action.Name ||
 			got.Outcome != want.Outcome || got.Source.Product != want.Source.Product || got.Enrichment.Class != want.Enrichment.Class ||
+			got.Enrichment.OffHours != want.Enrichment.OffHours || got.Enrichment.CredentialWorkloads != want.Enrichment.CredentialWorkloads ||
 			got.Features.Available != want.Features.Available || got.Features.RateRatio != want.Features.RateRatio || got.Features.AfterHours != want.Features.AfterHours:
 			t.Errorf("event %s read back as %+v, want %+v", want.ID, got, want)
 		}

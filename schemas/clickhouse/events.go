@@ -113,6 +113,8 @@ var eventsTable = &table[schemas.Event]{
 		col("data_sensitivity", tLC, func(e *schemas.Event) string { return string(e.Enrichment.DataSensitivity) }),
 		col("ai_service_status", tLC, func(e *schemas.Event) string { return string(e.Enrichment.AIServiceStatus) }),
 		col("registered", tBool, func(e *schemas.Event) bool { return e.Enrichment.Registered }),
+		col("off_hours", tBool, func(e *schemas.Event) bool { return e.Enrichment.OffHours }),
+		col("credential_workloads", "Int32", func(e *schemas.Event) int32 { return e.Enrichment.CredentialWorkloads }),
 		col("identity_first_seen", tTime, func(e *schemas.Event) time.Time { return ts(e.Enrichment.IdentityFirstSeen) }),
 		col("features_available", tBool, func(e *schemas.Event) bool { return e.Features.Available }),
 		col("learning", tBool, func(e *schemas.Event) bool { return e.Features.Learning }),
