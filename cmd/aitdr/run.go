@@ -370,6 +370,10 @@ func runPipeline(ctx context.Context, cfg config.Config, logger *slog.Logger, op
 		return err
 	}
 	defer chConn.Close()
+	if chServer == nil {
+		// An external ClickHouse: ready while the sink's connection answers.
+		tel.RegisterReadiness("clickhouse", chConn.Ping)
+	}
 
 	// The stages in pipeline order, and what runs beside them: file
 	// watchers that reload rules and context, the responder, the simulator.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/aitdr/aitdr/deploy/clickhouse"
 	"github.com/aitdr/aitdr/internal/config"
+	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
 )
 
@@ -240,4 +243,93 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestRunExternalClickHouseReadiness shows "aitdr run" against a ClickHouse
+// of its own (here the engine served apart, as a ClickHouse server is):
+// /readyz carries a clickhouse check that passes while the server answers
+// and fails, naming it, once the server is gone.
+func TestRunExternalClickHouseReadiness(t *testing.T) {
+	chCfg := clickhouse.DefaultConfig()
+	chCfg.Listen = "127.0.0.1:0"
+	chCfg.DataDir = filepath.Join(t.TempDir(), "clickhouse")
+	srv, err := clickhouse.New(chCfg, clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatalf("embedded clickhouse (needs libchdb.so: make chdb): %v", err)
+	}
+	chCtx, stopClickHouse := context.WithCancel(context.Background())
+	chDone := make(chan error, 1)
+	go func() { chDone <- srv.Run(chCtx) }()
+	chStopped := false
+	t.Cleanup(func() {
+		if !chStopped {
+			stopClickHouse()
+			<-chDone
+		}
+	})
+
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Kafka.EmbeddedListen = "127.0.0.1:0"
+	cfg.NATS.EmbeddedListen = "127.0.0.1:0"
+	cfg.Telemetry.Listen = "127.0.0.1:0"
+	cfg.ClickHouse.DSN = srv.URL()
+	cfg.Ingest.HTTP.Listen = freeAddr(t)
+	t.Setenv(cfg.Ingest.HTTP.Auth.TokensEnv, "")
+	os.Unsetenv(cfg.Ingest.HTTP.Auth.TokensEnv)
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan endpoints, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runPipeline(ctx, cfg, slog.New(slog.DiscardHandler), runOptions{started: func(e endpoints) { started <- e }})
+	}()
+	t.Cleanup(func() { // before the data folders go: the engines write there
+		cancel()
+		<-done
+	})
+	var ep endpoints
+	select {
+	case ep = <-started:
+	case err := <-done:
+		t.Fatalf("run ended before it started: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not start within 30s")
+	}
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + ep.telemetryAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	until := func(what string, cond func(int, string) bool) {
+		t.Helper()
+		var status int
+		var body string
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if status, body = readyz(); cond(status, body) {
+				return
+			}
+		}
+		t.Fatalf("%s: /readyz = %d %s", what, status, body)
+	}
+	until("ready with the clickhouse check", func(status int, body string) bool {
+		return status == http.StatusOK && strings.Contains(body, `"clickhouse"`)
+	})
+
+	stopClickHouse()
+	if err := <-chDone; err != nil {
+		t.Errorf("clickhouse server: %v", err)
+	}
+	chStopped = true
+	until("not ready, the clickhouse check failing, once clickhouse is gone", func(status int, body string) bool {
+		var r telemetry.Readiness
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			return false
+		}
+		i := slices.IndexFunc(r.Checks, func(c telemetry.CheckStatus) bool { return c.Name == "clickhouse" })
+		return status == http.StatusServiceUnavailable && i >= 0 && !r.Checks[i].OK && r.Checks[i].Error != ""
+	})
 }
