@@ -123,31 +123,50 @@ func (q *keyQueue) take(now time.Time) (due []string, next time.Time) {
 	return due, next
 }
 
-// drain runs fn on each due key until ctx is done; a key whose fn fails
-// is queued again after retry.
+// maxRetryFactor caps the backoff of a queue whose writes keep failing at
+// this many times its retry interval.
+const maxRetryFactor = 10
+
+// backoff is the retry delay of a queue's failed keys: the retry interval
+// while writes succeed, doubled after each pass in which one failed, up to
+// maxRetryFactor times the interval. The keys of a queue share their sink
+// (the audit database, NATS): a database that is down sees each waiting
+// key tried every ten seconds at most, not every second.
+type backoff struct {
+	base, delay time.Duration
+}
+
+func newBackoff(retry time.Duration) *backoff { return &backoff{base: retry, delay: retry} }
+
+func (b *backoff) failed()    { b.delay = min(2*b.delay, maxRetryFactor*b.base) }
+func (b *backoff) succeeded() { b.delay = b.base }
+
+// drain runs fn on each due key until ctx is done; a key whose fn fails is
+// queued again after the backoff.
 func (q *keyQueue) drain(ctx context.Context, now func() time.Time, retry time.Duration, fn func(context.Context, string) error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	bo := newBackoff(retry)
 	for {
 		due, next := q.take(now())
+		failed := false
 		for _, k := range due {
 			if ctx.Err() != nil {
 				return
 			}
 			if err := fn(ctx, k); err != nil {
-				q.add(k, now().Add(retry))
+				q.add(k, now().Add(bo.delay))
+				failed = true
 			}
 		}
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(time.Until(next), time.Millisecond)
+		if failed {
+			bo.failed()
+		} else if len(due) > 0 {
+			bo.succeeded()
 		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
+		q.wait(ctx, timer, next)
+		if ctx.Err() != nil {
 			return
-		case <-q.signal:
-		case <-timer.C:
 		}
 	}
 }
@@ -158,29 +177,46 @@ func (q *keyQueue) drainBatch(ctx context.Context, now func() time.Time, retry t
 	fn func(context.Context, []string) []string) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	bo := newBackoff(retry)
 	for {
 		due, next := q.take(now())
+		failed := false
+		tried := len(due) > 0
 		for len(due) > 0 && ctx.Err() == nil {
 			n := min(len(due), limit)
 			for _, k := range fn(ctx, due[:n]) {
-				q.add(k, now().Add(retry))
+				q.add(k, now().Add(bo.delay))
+				failed = true
 			}
 			due = due[n:]
+		}
+		if failed {
+			bo.failed()
+		} else if tried {
+			bo.succeeded()
 		}
 		for _, k := range due { // stopped halfway: keep them for the next run
 			q.add(k, now())
 		}
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(time.Until(next), time.Millisecond)
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
+		q.wait(ctx, timer, next)
+		if ctx.Err() != nil {
 			return
-		case <-q.signal:
-		case <-timer.C:
 		}
+	}
+}
+
+// wait returns when a key is added, the next one (at next, if not zero) is
+// due, or ctx is done.
+func (q *keyQueue) wait(ctx context.Context, timer *time.Timer, next time.Time) {
+	wait := time.Hour
+	if !next.IsZero() {
+		wait = max(time.Until(next), time.Millisecond)
+	}
+	timer.Reset(wait)
+	select {
+	case <-ctx.Done():
+	case <-q.signal:
+	case <-timer.C:
 	}
 }
 
