@@ -9,7 +9,7 @@ import (
 )
 
 // CSVHeader is the header of the report's CSV.
-var CSVHeader = []string{"section", "class", "identity_id", "name", "item", "detail", "measure", "value"}
+var CSVHeader = []string{"section", "class", "identity_id", "name", "item", "detail", "measure", "value", "owner", "team"}
 
 // WriteCSV writes r as CSV in long form, one number or list item per row,
 // so that a spreadsheet can pivot it. The section says what a row is;
@@ -17,7 +17,9 @@ var CSVHeader = []string{"section", "class", "identity_id", "name", "item", "det
 // section headline, assumed, class (with class, or total), list,
 // shadow_ai, high_risk, and shadow_service (with the service in item); its
 // measure name is section.measure, class.<class>.measure or
-// shadow_ai.service.<item>.measure. The list items follow:
+// shadow_ai.service.<item>.measure. The owner and team columns are the
+// identity's owner and team where the directory or the CMDB gives them
+// (observed_not_assumed, shared_credential_agent). The list items follow:
 //
 //   - observed_not_assumed: class, identity_id, name, item the AI services,
 //     detail the account type; measure events.
@@ -45,8 +47,11 @@ var CSVHeader = []string{"section", "class", "identity_id", "name", "item", "det
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	rows := [][]string{CSVHeader}
+	addOwned := func(section, class, id, name, item, detail, measure, value, owner, team string) {
+		rows = append(rows, []string{section, class, id, name, item, detail, measure, value, owner, team})
+	}
 	add := func(section, class, id, name, item, detail, measure, value string) {
-		rows = append(rows, []string{section, class, id, name, item, detail, measure, value})
+		addOwned(section, class, id, name, item, detail, measure, value, "", "")
 	}
 	num := func(v int64) string { return strconv.FormatInt(v, 10) }
 	list := func(s []string) string { return strings.Join(s, "; ") }
@@ -75,7 +80,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 	}
 	for _, g := range r.ObservedNotAssumed {
-		add("observed_not_assumed", g.Class, g.IdentityID, g.Name, list(g.AIServices), g.AccountType, "events", num(g.Events))
+		addOwned("observed_not_assumed", g.Class, g.IdentityID, g.Name, list(g.AIServices), g.AccountType, "events", num(g.Events), g.Owner, g.Team)
 	}
 	for _, e := range r.AssumedNotSeen {
 		add("assumed_not_seen", string(e.Class), "", e.Label(), e.Source, e.Owner, "line", strconv.Itoa(e.Line))
@@ -94,7 +99,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		add("personal_sensitive_data", h.Class, h.IdentityID, "", list(h.FindingTypes), h.HighestSensitivity, "findings", num(h.Findings))
 	}
 	for _, h := range r.HighRisk.SharedCredentialAgents {
-		add("shared_credential_agent", h.Class, h.IdentityID, "", list(h.SharedCredentials), list(h.SharedWith), "shared_with", strconv.Itoa(len(h.SharedWith)))
+		addOwned("shared_credential_agent", h.Class, h.IdentityID, "", list(h.SharedCredentials), list(h.SharedWith), "shared_with", strconv.Itoa(len(h.SharedWith)), h.Owner, h.Team)
 	}
 	for _, h := range r.HighRisk.DevToProd {
 		add("dev_reaching_prod", h.Class, h.IdentityID, "", list(h.Models), list(h.Targets), "events", num(h.Events))
