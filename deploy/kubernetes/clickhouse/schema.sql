@@ -1,5 +1,5 @@
 -- The aitdr ClickHouse schema, database aitdr, laid out for cluster 'aitdr':
--- migrations 0001_events to 0009_rightsize, printed by aitdr clickhouse ddl. Statements are
+-- migrations 0001_events to 0010_event_hours_workloads, printed by aitdr clickhouse ddl. Statements are
 -- idempotent; aitdr provision applies the same through Migrate.
 
 -- bootstrap: the database and the migrations table
@@ -595,6 +595,18 @@ COMMENT 'Permission rightsizing per identity, permission and run: granted, used,
 
 CREATE TABLE IF NOT EXISTS aitdr.rightsize_permissions ON CLUSTER 'aitdr' AS aitdr.rightsize_permissions_local ENGINE = Distributed('aitdr', 'aitdr', 'rightsize_permissions_local', cityHash64(identity_id));
 
+-- migration 0010_event_hours_workloads (sha256 c9888ddb8519db4f989c168857e5a80af9acd12fb6045c67a9013ffbe4fe946d)
+-- events: two enrichments rules read that analysts could not query: whether
+-- the event fell outside its person's working hours, and how many
+-- workloads were running its credential at once. The local table first,
+-- then (on a cluster) the Distributed one; on a single server both
+-- statements name the same table. Rows written before stay false and 0.
+ALTER TABLE aitdr.events_local ON CLUSTER 'aitdr' ADD COLUMN IF NOT EXISTS off_hours Bool COMMENT 'True when the event fell outside the working hours of the person whose own account made it (the directory''s hours and time zone, else enrich.working_hours); false for agents and services.' AFTER registered,
+    ADD COLUMN IF NOT EXISTS credential_workloads Int32 COMMENT 'For a long-lived credential: the distinct workloads (source address and user agent) that ran it at once, overlapping for at least five minutes; 0 when not measured.' AFTER off_hours;
+
+ALTER TABLE aitdr.events ON CLUSTER 'aitdr' ADD COLUMN IF NOT EXISTS off_hours Bool COMMENT 'True when the event fell outside the working hours of the person whose own account made it (the directory''s hours and time zone, else enrich.working_hours); false for agents and services.' AFTER registered,
+    ADD COLUMN IF NOT EXISTS credential_workloads Int32 COMMENT 'For a long-lived credential: the distinct workloads (source address and user agent) that ran it at once, overlapping for at least five minutes; 0 when not measured.' AFTER off_hours;
+
 -- record the migrations as applied, so that Migrate finds them
 INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES (1, 'events', '4121a2bfd119b6a6dbce1be86949d67bf428d5d1ceb23b77427bbb8a0bff4940', now64(3));
 INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES (2, 'identities', 'e3cc82c9ad5b3debd0d220efd36378c6dc18aa843fd971098be07ca6187d085c', now64(3));
@@ -605,3 +617,4 @@ INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES
 INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES (7, 'identity_activity', '366160a207f3ca78760551c98e25137cba37a788718e56c3b6f096a8746982fc', now64(3));
 INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES (8, 'response_times', '3db01eec0f1dfbab7d07704669179a785be51d20ba5a784be8871148429231c4', now64(3));
 INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES (9, 'rightsize', 'a1698cea4509c5ddf788315e2450b075b64d8f6d903291720368d9750d0da435', now64(3));
+INSERT INTO aitdr.schema_migrations (version, name, checksum, applied_at) VALUES (10, 'event_hours_workloads', 'c9888ddb8519db4f989c168857e5a80af9acd12fb6045c67a9013ffbe4fe946d', now64(3));
