@@ -2,12 +2,15 @@ package simulate
 
 import (
 	"slices"
+	"sync"
 	"time"
+	_ "time/tzdata" // the zones' rules travel with the binary: the same output on every host
 )
 
 // zoneOffsets are the time zones people can live in, with their standard
-// offsets from UTC. Daylight saving time is left out: a fixed offset keeps
-// the simulation deterministic and independent of the host's zone data.
+// offsets from UTC (the office networks are placed by them). Activity
+// follows the zones' own rules, daylight saving time included, as the
+// enrich stage reads the directory's zones.
 var zoneOffsets = map[string]time.Duration{
 	"America/Los_Angeles": -8 * time.Hour,
 	"America/Denver":      -7 * time.Hour,
@@ -35,6 +38,29 @@ func TimeZones() []string {
 	return out
 }
 
+// zoneLocations are the zones of zoneOffsets, loaded from the time zone
+// database embedded in the binary; a zone it lacks keeps its standard
+// offset.
+var zoneLocations = sync.OnceValue(func() map[string]*time.Location {
+	out := make(map[string]*time.Location, len(zoneOffsets))
+	for z, off := range zoneOffsets {
+		loc, err := time.LoadLocation(z)
+		if err != nil {
+			loc = time.FixedZone(z, int(off/time.Second))
+		}
+		out[z] = loc
+	}
+	return out
+})
+
+// location is the rhythm's zone; UTC for one not among zoneOffsets.
+func (r *rhythm) location() *time.Location {
+	if loc, ok := zoneLocations()[r.zone]; ok {
+		return loc
+	}
+	return time.UTC
+}
+
 // rhythm is when an identity is active: its working hours in its own zone
 // and how much it does outside them. Intensity is 1 at the peak of a
 // working day.
@@ -53,7 +79,16 @@ type rhythm struct {
 
 // local returns t in the identity's local time, as a time in UTC whose
 // clock reads the local time.
-func (r *rhythm) local(t time.Time) time.Time { return t.Add(r.offset) }
+func (r *rhythm) local(t time.Time) time.Time {
+	l := t.In(r.location())
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+}
+
+// instant returns the moment whose local time is the clock of l, a time
+// in UTC as local returns them.
+func (r *rhythm) instant(l time.Time) time.Time {
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), r.location()).UTC()
+}
 
 // hourOf returns the local hour of t as a fraction, and whether t falls on
 // a weekend.
@@ -120,7 +155,7 @@ func (r *rhythm) nextLocal(t time.Time, hour, span float64, weekday bool) time.T
 		to := from.Add(time.Duration(span * float64(time.Hour)))
 		switch {
 		case !l.After(from):
-			return from.Add(-r.offset)
+			return r.instant(from)
 		case l.Before(to):
 			return t
 		}
