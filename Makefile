@@ -95,7 +95,7 @@ run: build ## build, then run the whole pipeline in one process on simulated tra
 
 # make eval scores detection and response on a labelled simulation played
 # through the whole pipeline (docs/eval.md): the default simulation, a week,
-# takes about two minutes here. EVAL_FLAGS go to aitdr eval (CI runs a short
+# takes about half a minute on a quiet machine here. EVAL_FLAGS go to aitdr eval (CI runs a short
 # one: EVAL_FLAGS='--sim-config cmd/aitdr/testdata/eval-small.yaml
 # --duration 48h'); the scorecard's JSON is written to EVAL_JSON.
 EVAL_FLAGS ?=
