@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aitdr/aitdr/deploy/clickhouse"
 	"github.com/aitdr/aitdr/enrich/rightsize"
 	"github.com/aitdr/aitdr/internal/config"
 	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
@@ -20,21 +19,7 @@ import (
 // grants fixtures and "aitdr rightsize report" on what it stored, against
 // the embedded engine over its HTTP interface. It needs libchdb.so.
 func TestGrantsImportAndRightsizeReport(t *testing.T) {
-	cfg := clickhouse.DefaultConfig()
-	cfg.Listen, cfg.DataDir = "127.0.0.1:0", filepath.Join(t.TempDir(), "clickhouse")
-	srv, err := clickhouse.New(cfg, clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("embedded clickhouse (needs libchdb.so: make chdb): %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	srv, _ := serveClickHouse(t, filepath.Join(t.TempDir(), "clickhouse"))
 	run := func(args ...string) (string, error) {
 		root := newRootCommand()
 		var out bytes.Buffer

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aitdr/aitdr/deploy/clickhouse"
 	"github.com/aitdr/aitdr/enrich/report"
 	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
 )
@@ -21,27 +19,8 @@ import (
 // in process (--data-dir), in every format. It needs libchdb.so.
 func TestInventoryReport(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "clickhouse")
-	cfg := clickhouse.DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = dataDir
-	srv, err := clickhouse.New(cfg, clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("embedded clickhouse (needs libchdb.so: make chdb): %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	t.Cleanup(stop)
+	srv, stop := serveClickHouse(t, dataDir)
+	ctx := t.Context()
 
 	conn, err := chschema.Connect(srv.URL())
 	if err != nil {

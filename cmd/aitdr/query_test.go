@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aitdr/aitdr/deploy/clickhouse"
 	chschema "github.com/aitdr/aitdr/schemas/clickhouse"
 )
 
@@ -17,22 +14,8 @@ import (
 // name in each format, raw SQL with a parameter, and --list. It needs
 // libchdb.so (make test fetches it).
 func TestQuery(t *testing.T) {
-	cfg := clickhouse.DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), "clickhouse")
-	srv, err := clickhouse.New(cfg, clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("embedded clickhouse (needs libchdb.so: make chdb): %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	srv, _ := serveClickHouse(t, filepath.Join(t.TempDir(), "clickhouse"))
+	ctx := t.Context()
 
 	conn, err := chschema.Connect(srv.URL())
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/aitdr/aitdr/deploy/clickhouse"
 	aitdrnats "github.com/aitdr/aitdr/deploy/nats"
 	"github.com/aitdr/aitdr/internal/config"
 	"github.com/aitdr/aitdr/internal/natstest"
@@ -36,15 +35,7 @@ import (
 func TestRespondCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	chcfg := clickhouse.DefaultConfig()
-	chcfg.Listen, chcfg.DataDir = "127.0.0.1:0", filepath.Join(t.TempDir(), "clickhouse")
-	srv, err := clickhouse.New(chcfg, clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("embedded clickhouse (needs libchdb.so: make chdb): %v", err)
-	}
-	chDone := make(chan error, 1)
-	go func() { chDone <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-chDone })
+	srv, _ := serveClickHouse(t, filepath.Join(t.TempDir(), "clickhouse"))
 
 	var (
 		mu    sync.Mutex

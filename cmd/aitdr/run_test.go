@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,7 +19,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/aitdr/aitdr/deploy/clickhouse"
 	"github.com/aitdr/aitdr/internal/config"
 	"github.com/aitdr/aitdr/internal/telemetry"
 	"github.com/aitdr/aitdr/schemas"
@@ -43,28 +40,8 @@ func TestRunEmbeddedDefault(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	started := make(chan endpoints, 1)
-	done := make(chan error, 1)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- runPipeline(ctx, cfg, logger, runOptions{started: func(e endpoints) { started <- e }}) }()
-	stopped := false
-	t.Cleanup(func() { // before TempDir's cleanup: the engines write there
-		cancel()
-		if !stopped {
-			<-done
-		}
-	})
-
-	var ep endpoints
-	select {
-	case ep = <-started:
-	case err := <-done:
-		t.Fatalf("run ended before it started: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not start within 30s")
-	}
+	ep, stop := startPipeline(t, cfg)
+	ctx := t.Context()
 
 	var banner bytes.Buffer
 	ep.print(&banner)
@@ -192,15 +169,8 @@ func TestRunEmbeddedDefault(t *testing.T) {
 		}
 	}
 
-	cancel()
-	stopped = true
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v after a clean stop", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not stop within 30s of cancellation")
+	if err := stop(); err != nil {
+		t.Fatalf("run returned %v after a clean stop", err)
 	}
 }
 
@@ -250,23 +220,7 @@ func freeAddr(t *testing.T) string {
 // /readyz carries a clickhouse check that passes while the server answers
 // and fails, naming it, once the server is gone.
 func TestRunExternalClickHouseReadiness(t *testing.T) {
-	chCfg := clickhouse.DefaultConfig()
-	chCfg.Listen = "127.0.0.1:0"
-	chCfg.DataDir = filepath.Join(t.TempDir(), "clickhouse")
-	srv, err := clickhouse.New(chCfg, clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("embedded clickhouse (needs libchdb.so: make chdb): %v", err)
-	}
-	chCtx, stopClickHouse := context.WithCancel(context.Background())
-	chDone := make(chan error, 1)
-	go func() { chDone <- srv.Run(chCtx) }()
-	chStopped := false
-	t.Cleanup(func() {
-		if !chStopped {
-			stopClickHouse()
-			<-chDone
-		}
-	})
+	srv, stopClickHouse := serveClickHouse(t, filepath.Join(t.TempDir(), "clickhouse"))
 
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -277,24 +231,7 @@ func TestRunExternalClickHouseReadiness(t *testing.T) {
 	cfg.Ingest.HTTP.Listen = freeAddr(t)
 	t.Setenv(cfg.Ingest.HTTP.Auth.TokensEnv, "")
 	os.Unsetenv(cfg.Ingest.HTTP.Auth.TokensEnv)
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan endpoints, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- runPipeline(ctx, cfg, slog.New(slog.DiscardHandler), runOptions{started: func(e endpoints) { started <- e }})
-	}()
-	t.Cleanup(func() { // before the data folders go: the engines write there
-		cancel()
-		<-done
-	})
-	var ep endpoints
-	select {
-	case ep = <-started:
-	case err := <-done:
-		t.Fatalf("run ended before it started: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("run did not start within 30s")
-	}
+	ep, _ := startPipeline(t, cfg)
 	readyz := func() (int, string) {
 		resp, err := http.Get("http://" + ep.telemetryAddr + "/readyz")
 		if err != nil {
@@ -320,10 +257,6 @@ func TestRunExternalClickHouseReadiness(t *testing.T) {
 	})
 
 	stopClickHouse()
-	if err := <-chDone; err != nil {
-		t.Errorf("clickhouse server: %v", err)
-	}
-	chStopped = true
 	until("not ready, the clickhouse check failing, once clickhouse is gone", func(status int, body string) bool {
 		var r telemetry.Readiness
 		if err := json.Unmarshal([]byte(body), &r); err != nil {
